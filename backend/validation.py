@@ -51,21 +51,26 @@ def decode_settings(obj: Any) -> ImageSettings:
     return convert({} if obj is None else obj, ImageSettings, what="settings")
 
 
-def decode_task(obj: Any) -> Task:
+_ARRAY_FIELDS = {"[0]": "input_path", "[1]": "output_path", "[2]": "settings"}
+
+
+def decode_task(obj: Any, *, what: str = "task") -> Task:
     """A task in the object form or the original UI's array form ``[input, output, settings]``."""
-    if isinstance(obj, list | tuple):
-        arr = convert(list(obj), TaskArray, what="task")
-        return Task(input_path=arr.input_path, output_path=arr.output_path, settings=arr.settings)
-    return convert(obj, Task, what="task")
+    if not isinstance(obj, list | tuple):
+        return convert(obj, Task, what=what)
+    try:
+        arr = convert(list(obj), TaskArray, what=what)
+    except ValidationError as exc:
+        # Name the array slot as the object form's field, so both forms read the same.
+        message = exc.message
+        for slot, name in _ARRAY_FIELDS.items():
+            message = message.replace(f": {slot}", f": {name}", 1)
+        raise ValidationError(message) from None
+    return Task(input_path=arr.input_path, output_path=arr.output_path, settings=arr.settings)
 
 
 def decode_tasks(obj: Any) -> list[Task]:
     if not isinstance(obj, list):
-        raise ValidationError(f"Invalid tasks: expected an array of tasks, got {type(obj).__name__}")
-    tasks: list[Task] = []
-    for i, item in enumerate(obj):
-        try:
-            tasks.append(decode_task(item))
-        except ValidationError as exc:
-            raise ValidationError(exc.message.replace("Invalid task:", f"Invalid tasks[{i}]:")) from None
-    return tasks
+        got = type(obj).__name__
+        raise ValidationError(f"Invalid tasks: expected an array of tasks, got {got}")
+    return [decode_task(item, what=f"tasks[{i}]") for i, item in enumerate(obj)]

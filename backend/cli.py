@@ -1,0 +1,199 @@
+"""Command line: ``image-optimizer [optimize PATH… | serve]``; no sub-command opens the window.
+
+Decisions where the SPEC is silent:
+- ``--quality N`` sets the global quality and clears per-format overrides from ``--settings``, so
+  the flag means what it says; ``--format``/``--resize``/``--size`` override their fields likewise.
+- A path that does not exist or is not a supported image is listed as skipped and makes the exit
+  status 1 (something the user asked for was not optimized); bad flags or settings exit 2.
+- With ``--json`` stdout carries only the JSON array; the summary, skipped files and the benchmark
+  report go to stderr. Ctrl-C cancels the batch (no partial files) and exits 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+import msgspec
+
+from backend.core.discovery import expand_paths
+from backend.errors import OptimizerError, ValidationError
+from backend.types import ImageSettings, OptimizationResult, ProgressEvent, Task
+from backend.validation import decode_settings
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+FORMATS = ("original", "jpeg", "jpg", "png", "webp", "avif")
+RESIZE_MODES = ("none", "width", "height", "longest", "shortest")
+
+
+class UsageError(Exception):
+    pass
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="image-optimizer",
+        description="Compress, resize and convert images. With no command, opens the window.",
+    )
+    sub = parser.add_subparsers(dest="command")
+
+    opt = sub.add_parser("optimize", help="optimize images or folders of images")
+    opt.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
+    opt.add_argument("--quality", type=int, metavar="N", help="1-100; 100 = lossless")
+    opt.add_argument("--format", choices=FORMATS, help="output format (default: original)")
+    opt.add_argument("--resize", choices=RESIZE_MODES, help="which edge --size applies to")
+    opt.add_argument("--size", type=int, metavar="PX", help="target size of that edge in px")
+    opt.add_argument("--settings", metavar="JSON", help="an ImageSettings object as JSON")
+    opt.add_argument("--out", metavar="DIR", help="write every output into DIR")
+    opt.add_argument("--workers", type=int, metavar="N", help="worker processes")
+    opt.add_argument("--recursive", action="store_true", help="descend into sub-folders")
+    opt.add_argument("--json", action="store_true", help="print only the results as JSON")
+    opt.add_argument("--benchmark", action="store_true", help="print a benchmark report")
+
+    serve = sub.add_parser("serve", help="serve the UI to a browser on 127.0.0.1")
+    serve.add_argument("--port", type=int, default=0, help="port (default: any free one)")
+    serve.add_argument("--open", action="store_true", help="open the page in a browser")
+    serve.add_argument("--workers", type=int, metavar="N", help="worker processes")
+
+    desktop = sub.add_parser("desktop", help="open the window (the default)")
+    desktop.add_argument("--workers", type=int, metavar="N", help="worker processes")
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> ImageSettings:
+    """The ``--settings`` object with the flags laid over it."""
+    raw: dict[str, Any] = {}
+    if args.settings is not None:
+        try:
+            raw = json.loads(args.settings)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"--settings is not valid JSON: {exc}") from None
+        if not isinstance(raw, dict):
+            raise UsageError("--settings must be a JSON object (an ImageSettings)")
+    if args.quality is not None:
+        raw["quality"] = {"global": args.quality}
+    if args.format is not None:
+        raw["outputFormat"] = args.format
+    if args.resize is not None or args.size is not None:
+        mode = args.resize or "none"
+        if mode != "none" and args.size is None:
+            raise UsageError(f"--resize {mode} needs --size PX")
+        if args.size is not None and mode == "none":
+            raise UsageError("--size needs --resize width|height|longest|shortest")
+        resize = dict(raw.get("resize") or {})
+        resize.update(mode=mode, size=args.size)
+        raw["resize"] = resize
+    try:
+        return decode_settings(raw)
+    except ValidationError as exc:
+        raise UsageError(exc.message) from None
+
+
+def _human_bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if abs(n) < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.2f} {unit}"
+        n /= 1024
+    raise AssertionError("unreachable")
+
+
+class _ProgressBar:
+    """A one-line bar on a terminal; silent when stderr is a pipe or a file."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.enabled = stream.isatty()
+
+    def __call__(self, event: ProgressEvent) -> None:
+        if not self.enabled:
+            return
+        width = 30
+        filled = width * event.completedTasks // max(event.totalTasks, 1)
+        self.stream.write(
+            f"\r[{'#' * filled}{'.' * (width - filled)}] "
+            f"{event.completedTasks}/{event.totalTasks} {event.progressPercentage:3d}%"
+        )
+        if event.status != "processing":
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def summarize(results: Sequence[OptimizationResult], seconds: float) -> str:
+    ok = [r for r in results if r.success]
+    before = sum(r.original_size for r in ok)
+    after = sum(r.optimized_size for r in ok)
+    pct = (before - after) * 100.0 / before if before else 0.0
+    lines = [
+        f"{len(ok)} of {len(results)} images optimized in {seconds:.2f}s: "
+        f"{_human_bytes(before)} -> {_human_bytes(after)} ({pct:.1f}% saved)"
+    ]
+    kept = sum(1 for r in ok if r.keptOriginal)
+    if kept:
+        lines.append(f"{kept} kept as the original (already smaller than any re-encode)")
+    lines.extend(f"FAILED {r.original_path}: {r.error}" for r in results if not r.success)
+    return "\n".join(lines)
+
+
+def run_optimize(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from backend.core.optimizer import ImageOptimizer
+
+    settings = settings_from_args(args)
+    paths, skipped = expand_paths(args.paths, recursive=args.recursive)
+    for item in skipped:
+        stderr.write(f"skipped {item.path}: {item.reason}\n")
+    tasks = [Task(input_path=p, output_path=None, settings=settings) for p in paths]
+    try:
+        optimizer = ImageOptimizer(workers=args.workers)
+    except OptimizerError as exc:
+        raise UsageError(exc.message) from None
+
+    started = time.perf_counter()
+    with optimizer:
+        optimizer.subscribe(_ProgressBar(stderr))
+        try:
+            results = (
+                optimizer.optimize_images(tasks, out_dir=args.out, benchmark=args.benchmark)
+                if tasks
+                else []
+            )
+        except KeyboardInterrupt:
+            optimizer.cancel()
+            stderr.write("cancelled\n")
+            return EXIT_INTERRUPTED
+        report = optimizer.last_benchmark() if args.benchmark else None
+    elapsed = time.perf_counter() - started
+
+    if args.json:
+        stdout.write(msgspec.json.encode(results).decode() + "\n")
+    summary_stream = stderr if args.json else stdout
+    if not tasks:
+        summary_stream.write("no supported images to optimize\n")
+    else:
+        summary_stream.write(summarize(results, elapsed) + "\n")
+    if report is not None:
+        summary_stream.write(report.render() + "\n")
+    all_ok = bool(tasks) and not skipped and all(r.success for r in results)
+    return EXIT_OK if all_ok else EXIT_FAILED
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "optimize":
+            return run_optimize(args, sys.stdout, sys.stderr)
+        if args.command == "serve":
+            from backend.shells.http import serve
+
+            return serve(port=args.port, open_browser=args.open, workers=args.workers)
+        from backend.shells.desktop import run
+
+        return run(workers=getattr(args, "workers", None))
+    except UsageError as exc:
+        parser.print_usage(sys.stderr)
+        sys.stderr.write(f"image-optimizer: error: {exc}\n")
+        return EXIT_USAGE
