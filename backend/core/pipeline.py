@@ -1,19 +1,50 @@
 """One image: load → orient → resize → encode → optimize → atomic write.
 
-PLACEHOLDER (being replaced by the full pipeline): the signature below is the contract the pool
-and the CLI rely on.
+``optimize_file`` never raises for a problem with the image or its output: the problem comes back
+as ``OptimizationResult(success=False, error=..., errorKind=...)`` so a batch always goes on.
+
+Decisions (the per-format ones are in ``formats/*``, input handling in ``loader``):
+
+- Metadata: EXIF orientation is applied to the pixels, then everything but the ICC profile is
+  dropped; the profile is written back byte for byte. With ``keepMetadata`` EXIF (orientation
+  reset to 1, since the pixels are now upright) and XMP are kept too.
+- Kept original: when the output format equals the input's, the size did not change and the new
+  file is not smaller, the output is a byte-for-byte copy of the input (``keptOriginal: true``,
+  0 bytes saved; its metadata is then the input's). A resized image is always the new one: the
+  person asked for those dimensions.
+- Never over an input: an output path that is the input file (same path, through ``..`` or a
+  symlink, or a hard link to it) is refused for that image (errorKind "validation").
+- Atomic write: the bytes go to ``.<name>.<random>.io-partial`` in the target folder (created
+  if missing), which is renamed over the final name; on any failure the temporary file is
+  removed. No fsync: a crash can lose the newest output but never leaves a half-written one
+  under the final name.
 """
 
 from __future__ import annotations
 
+import errno
+import io
+import logging
 import os
-import tempfile
+import re
+import secrets
 import time
+from dataclasses import dataclass
 
 from msgspec import Struct
 from PIL import Image
 
+from backend.core.formats import ENCODERS, encoder_for
+from backend.core.loader import ORIENTATION_TAG, Source, decode, open_source, read_input
+from backend.core.paths import PARTIAL_SUFFIX, partial_name_prefix, resolve_output_format
+from backend.core.picture import EncodeRequest, Picture
+from backend.core.resize import draft_size, orient, resize, swap_if_rotated, target_size
+from backend.errors import OptimizerError, OutputError, ProcessingError, ValidationError
 from backend.types import ImageSettings, OptimizationResult, savings
+
+log = logging.getLogger(__name__)
+
+_XMP_ORIENTATION = re.compile(rb'(tiff:Orientation\s*=\s*"|<tiff:Orientation>)\s*[2-8]')
 
 
 class StageTimes(Struct, kw_only=True):
@@ -26,36 +57,214 @@ class StageTimes(Struct, kw_only=True):
     write: float = 0.0
 
 
-def warm_up() -> None:
-    """Import and exercise every codec once so a worker's first real image pays nothing extra."""
+@dataclass(slots=True)
+class _Facts:
+    """What is known about the input so far, for the failure result."""
+
+    original_size: int = 0
+    input_format: str | None = None
 
 
 def optimize_file(
     input_path: str, output_path: str, settings: ImageSettings
 ) -> tuple[OptimizationResult, StageTimes]:
-    """Never raises for a problem with this image: it comes back as ``success=False``."""
+    """Optimize one image into ``output_path`` (already resolved). Never raises for the image."""
     times = StageTimes()
-    t0 = time.perf_counter()
+    started = time.perf_counter()
+    facts = _Facts()
     try:
-        original_size = os.path.getsize(input_path)
-        with Image.open(input_path) as im:
-            im.load()
-            fmt = (im.format or "png").lower()
-            os.makedirs(os.path.dirname(output_path) or ".", exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(output_path) or ".", suffix=".io-partial")
-            with os.fdopen(fd, "wb") as fh:
-                im.save(fh, format=fmt)
-            os.replace(tmp, output_path)
-            size = os.path.getsize(output_path)
-            saved, ratio = savings(original_size, size)
-            times.write = time.perf_counter() - t0
-            return OptimizationResult(
-                original_path=input_path, optimized_path=output_path, original_size=original_size,
-                optimized_size=size, success=True, savedBytes=saved, compressionRatio=ratio,
-                width=im.width, height=im.height, format=fmt,
-            ), times
-    except Exception as exc:
-        return OptimizationResult(
-            original_path=input_path, optimized_path=output_path, original_size=0,
-            optimized_size=0, success=False, error=str(exc), status="error",
-        ), times
+        result = _optimize(input_path, output_path, settings, times, facts)
+    except OptimizerError as exc:
+        result = _failure(input_path, output_path, exc.message, exc.kind, facts)
+    except MemoryError:
+        result = _failure(input_path, output_path, "not enough memory to process this image",
+                          ProcessingError.kind, facts)
+    except Exception as exc:  # a bug or a codec failure we did not foresee: report, go on
+        log.exception("unexpected error optimizing %s", input_path)
+        result = _failure(input_path, output_path, f"{type(exc).__name__}: {exc}",
+                          OptimizerError.kind, facts)
+    result.durationMs = round((time.perf_counter() - started) * 1000, 3)
+    return result, times
+
+
+def _failure(
+    input_path: str, output_path: str, message: str, kind: str, facts: _Facts
+) -> OptimizationResult:
+    return OptimizationResult(
+        original_path=input_path, optimized_path=output_path, original_size=facts.original_size,
+        optimized_size=0, success=False, error=message, status="error", errorKind=kind,
+        inputFormat=facts.input_format,
+    )
+
+
+def _optimize(
+    input_path: str, output_path: str, settings: ImageSettings, times: StageTimes,
+    facts: _Facts,
+) -> OptimizationResult:
+    refuse_overwriting_input(input_path, output_path)
+    mark = time.perf_counter()
+    data = read_input(input_path)
+    facts.original_size = len(data)
+    source = open_source(input_path, data)
+    facts.input_format = source.format
+    try:
+        output_format = resolve_output_format(source.format, settings)
+        out, size = _encode(source, output_format, settings, times, mark)
+    finally:
+        source.close()
+
+    kept = output_format == source.format and size == source.oriented_size and len(out) >= len(data)
+    if kept:
+        out = data
+    mark = time.perf_counter()
+    write_atomic(output_path, out)
+    times.write = time.perf_counter() - mark
+
+    saved, ratio = savings(len(data), len(out))
+    return OptimizationResult(
+        original_path=input_path, optimized_path=output_path, original_size=len(data),
+        optimized_size=len(out), success=True, savedBytes=saved, compressionRatio=ratio,
+        width=size[0], height=size[1], format=output_format, inputFormat=source.format,
+        keptOriginal=kept,
+    )
+
+
+def _encode(
+    source: Source, output_format: str, settings: ImageSettings, times: StageTimes, mark: float
+) -> tuple[bytes, tuple[int, int]]:
+    """The output file's bytes and its (width, height)."""
+    encoder = encoder_for(output_format)
+    quality = settings.quality.for_format(output_format)
+    target = target_size(*source.oriented_size, settings.resize)
+    stored_target = None if target is None else swap_if_rotated(target, source.orientation)
+    # Pixels kept as they are (same format, no resize): JPEG/PNG can work on the input file.
+    # A PNG with an EXIF rotation is re-encoded upright instead: oxipng would drop its eXIf.
+    reuse_source = (output_format == source.format and target is None
+                    and (source.format == "jpeg" or source.orientation == 1))
+    request = EncodeRequest(
+        quality=quality, keep_metadata=settings.keepMetadata,
+        source=source.data if reuse_source else None, source_orientation=source.orientation)
+
+    picture = decode(source, draft_size=None if stored_target is None else draft_size(
+        stored_target), animation=encoder.animation)
+    times.load = time.perf_counter() - mark
+
+    if quality >= 100 and reuse_source and encoder.optimize_source is not None:
+        mark = time.perf_counter()
+        out = encoder.optimize_source(source.data, request)
+        times.optimize = time.perf_counter() - mark
+        return out, source.oriented_size
+
+    mark = time.perf_counter()
+    frames = picture.frames
+    if stored_target is not None:
+        frames = [resize(frame, stored_target) for frame in frames]
+    picture.frames = [orient(frame, source.orientation) for frame in frames]
+    if settings.keepMetadata:
+        picture.exif, picture.xmp = kept_metadata(source)
+    times.resize = time.perf_counter() - mark
+
+    mark = time.perf_counter()
+    encoded = encoder.encode(picture, request)
+    times.encode = time.perf_counter() - mark
+    mark = time.perf_counter()
+    out = encoder.optimize(encoded, request)
+    times.optimize = time.perf_counter() - mark
+    return out, picture.size
+
+
+def kept_metadata(source: Source) -> tuple[bytes | None, bytes | None]:
+    """EXIF (orientation reset to 1: the pixels are upright now) and XMP of the source."""
+    image = source.image
+    exif_bytes: bytes | None = None
+    try:
+        exif = image.getexif()
+        if len(exif):
+            if ORIENTATION_TAG in exif:
+                exif[ORIENTATION_TAG] = 1
+            exif_bytes = exif.tobytes()
+    except Exception:  # unreadable EXIF is dropped rather than failing the image
+        exif_bytes = None
+    xmp = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp")
+    if isinstance(xmp, str):
+        xmp = xmp.encode("utf-8")
+    if xmp:
+        xmp = _XMP_ORIENTATION.sub(lambda m: m.group(1) + b"1", xmp)
+    return exif_bytes, xmp or None
+
+
+def _same_file(a: str, b: str) -> bool:
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def refuse_overwriting_input(input_path: str, output_path: str) -> None:
+    if _same_file(input_path, output_path):
+        raise ValidationError(
+            f"output {output_path} is the input file itself: refusing to overwrite it "
+            "(choose another output folder or name)", path=input_path)
+
+
+def _write_error(output_path: str, exc: OSError) -> OutputError:
+    if isinstance(exc, PermissionError) or exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        detail = " (read-only file system)" if exc.errno == errno.EROFS else ""
+        return OutputError(f"permission denied writing {output_path}{detail}", path=output_path)
+    if isinstance(exc, IsADirectoryError):
+        return OutputError(f"cannot write {output_path}: a folder has that name",
+                           path=output_path)
+    if isinstance(exc, FileExistsError | NotADirectoryError):
+        return OutputError(
+            f"cannot write {output_path}: part of the output folder path is a file, not a folder",
+            path=output_path)
+    if exc.errno == errno.ENOSPC:
+        return OutputError(f"cannot write {output_path}: no space left on the disk",
+                           path=output_path)
+    return OutputError(f"cannot write {output_path}: {exc.strerror or exc}", path=output_path)
+
+
+def write_atomic(output_path: str, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``output_path``, then rename it into place."""
+    folder = os.path.dirname(os.path.abspath(output_path))
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise _write_error(output_path, exc) from None
+    temp = os.path.join(
+        folder, f"{partial_name_prefix(output_path)}{secrets.token_hex(6)}{PARTIAL_SUFFIX}")
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(temp, output_path)
+    except OSError as exc:
+        raise _write_error(output_path, exc) from None
+    finally:
+        try:
+            os.unlink(temp)
+        except FileNotFoundError:
+            pass  # renamed into place: nothing left over
+        except OSError:
+            log.warning("could not remove temporary file %s", temp)
+
+
+def warm_up() -> None:
+    """Import and exercise every codec once (tiny images, in memory) so the first image is fast."""
+    Image.init()
+    # 32x32 with > 256 colours and some transparency, so the palette path runs too.
+    gradient = Image.new("RGBA", (32, 32))
+    gradient.putdata([(x * 8, y * 8, (x * y) % 256, 255 if x > 2 else 0)
+                      for y in range(32) for x in range(32)])
+    picture = Picture(frames=[gradient])
+    for fmt, encoder in ENCODERS.items():
+        for quality in (80, 100):
+            request = EncodeRequest(quality=quality)
+            data = encoder.optimize(encoder.encode(picture, request), request)
+            with Image.open(io.BytesIO(data), formats=[fmt.upper()]) as decoded:
+                decoded.load()
+            if encoder.optimize_source is not None and fmt == "jpeg":
+                encoder.optimize_source(data, EncodeRequest(quality=100, source=data))
+    resize(gradient, (8, 8))

@@ -1,0 +1,173 @@
+"""Which files are images we can optimize: content sniffing and expanding dropped paths.
+
+Formats are recognised by their first bytes, never by the extension alone, so a PNG named
+``.jpg`` is a PNG and a text file named ``.jpg`` is not an image.
+
+Decisions for :func:`expand_paths` (used by the CLI and the app's "expand dropped paths"):
+
+- A file is kept when its content is a supported image, or when its extension claims a supported
+  format: a broken ``photo.jpg`` then reaches the pipeline and comes back as a per-image error
+  a person can act on ("empty file", "truncated JPEG data", "not an image") instead of vanishing
+  into a skipped list.
+- Anything else is reported as skipped with a reason: ``not found``, ``permission denied``,
+  ``unsupported format: .svg`` (a known image format we cannot read) or ``not an image``.
+- Folders are expanded in sorted name order; sub-folders only when ``recursive``. Hidden entries
+  (dot files) and our own ``optimized/`` output folders are passed over silently, so running the
+  optimizer twice on a folder does not optimize its previous results.
+- Files keep the order they were given in; the same file given twice (also through a symlink or a
+  folder and one of its files) is kept once, at its first position.
+"""
+
+from __future__ import annotations
+
+import os
+
+from msgspec import Struct
+
+SUPPORTED_INPUTS: frozenset[str] = frozenset({"jpeg", "png", "webp", "avif", "gif", "tiff", "bmp"})
+
+# Extensions that claim a supported format, lower-case, with the dot.
+SUPPORTED_EXTENSIONS: dict[str, str] = {
+    ".jpg": "jpeg", ".jpeg": "jpeg", ".jpe": "jpeg", ".jfif": "jpeg",
+    ".png": "png", ".apng": "png",
+    ".webp": "webp",
+    ".avif": "avif",
+    ".gif": "gif",
+    ".tif": "tiff", ".tiff": "tiff",
+    ".bmp": "bmp", ".dib": "bmp",
+}
+
+# Image formats people drop that we do not read: named in the skip reason instead of "not an image".
+KNOWN_UNSUPPORTED_EXTENSIONS: frozenset[str] = frozenset({
+    ".svg", ".svgz", ".heic", ".heif", ".jxl", ".ico", ".icns", ".psd", ".tga", ".jp2", ".j2k",
+    ".pdf", ".eps", ".raw", ".cr2", ".cr3", ".nef", ".arw", ".dng", ".orf", ".rw2", ".xcf",
+    ".pcx", ".ppm", ".pgm", ".pbm", ".exr", ".hdr",
+})
+
+OUTPUT_FOLDER_NAME = "optimized"
+SNIFF_BYTES = 64
+
+
+class Skipped(Struct, kw_only=True):
+    """A dropped path that will not be optimized, and why (shown to the person)."""
+
+    path: str
+    reason: str
+
+
+def sniff_bytes(head: bytes) -> str | None:
+    """The supported format whose signature starts ``head``, or None."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
+    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return "tiff"
+    if head[:2] == b"BM" and len(head) >= 14:
+        return "bmp"
+    if head[4:8] == b"ftyp" and _is_avif_ftyp(head):
+        return "avif"
+    return None
+
+
+def _is_avif_ftyp(head: bytes) -> bool:
+    # ISO-BMFF: major brand at 8..12, then minor version, then compatible brands to the box end.
+    # Some encoders write major brand "mif1" and list "avif" only among the compatible brands.
+    box_size = int.from_bytes(head[0:4], "big")
+    end = min(len(head), box_size) if box_size >= 16 else len(head)
+    brands = [head[8:12]] + [head[i : i + 4] for i in range(16, end - 3, 4)]
+    return any(brand in (b"avif", b"avis") for brand in brands)
+
+
+def sniff_format(path: str) -> str | None:
+    """The supported format of the file's content (first bytes only), or None.
+
+    Unreadable or missing files give None too: callers that need the reason open the file
+    themselves (the pipeline reports "permission denied reading …", "file not found", …).
+    """
+    try:
+        with open(path, "rb") as fh:
+            return sniff_bytes(fh.read(SNIFF_BYTES))
+    except OSError:
+        return None
+
+
+def _classify_file(path: str) -> str | None:
+    """None when the file should be optimized, else the reason it is skipped."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(SNIFF_BYTES)
+    except FileNotFoundError:
+        return "not found"
+    except PermissionError:
+        return "permission denied"
+    except OSError as exc:
+        return f"cannot read: {exc.strerror or exc}"
+    if sniff_bytes(head) is not None:
+        return None
+    ext = os.path.splitext(path)[1].lower()
+    if ext in SUPPORTED_EXTENSIONS:
+        return None
+    if ext in KNOWN_UNSUPPORTED_EXTENSIONS:
+        return f"unsupported format: {ext}"
+    return "not an image"
+
+
+def _is_passed_over(name: str) -> bool:
+    return name.startswith(".") or name == OUTPUT_FOLDER_NAME
+
+
+def _walk_folder(folder: str, recursive: bool, skipped: list[Skipped]) -> list[str]:
+    """Files of ``folder`` in sorted order (sub-folders' files in place when recursive)."""
+    try:
+        with os.scandir(folder) as entries:
+            ordered = sorted(entries, key=lambda e: e.name)
+    except PermissionError:
+        skipped.append(Skipped(path=folder, reason="permission denied"))
+        return []
+    files: list[str] = []
+    for entry in ordered:
+        if _is_passed_over(entry.name):
+            continue
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        if is_dir:
+            if recursive:
+                files.extend(_walk_folder(entry.path, recursive, skipped))
+        else:
+            files.append(entry.path)
+    return files
+
+
+def expand_paths(paths: list[str], recursive: bool = False) -> tuple[list[str], list[Skipped]]:
+    """Dropped/given paths → (images to optimize, skipped files with reasons)."""
+    images: list[str] = []
+    skipped: list[Skipped] = []
+    seen: set[str] = set()
+
+    def consider(path: str) -> None:
+        key = os.path.realpath(path)
+        if key in seen:
+            return
+        seen.add(key)
+        reason = _classify_file(path)
+        if reason is None:
+            images.append(path)
+        else:
+            skipped.append(Skipped(path=path, reason=reason))
+
+    for path in paths:
+        if os.path.isdir(path):
+            for file in _walk_folder(path, recursive, skipped):
+                consider(file)
+        elif os.path.lexists(path) and not os.path.exists(path):
+            skipped.append(Skipped(path=path, reason="not found (broken link)"))
+        else:
+            consider(path)
+    return images, skipped

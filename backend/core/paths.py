@@ -1,0 +1,146 @@
+"""Where each output goes: output format, default path, extension, collisions, temp files.
+
+Decisions:
+
+- "original" keeps JPEG, PNG, WebP and AVIF inputs in their format. GIF, TIFF and BMP are not
+  output formats; "original" turns them into PNG, which is lossless, universal and keeps
+  transparency and (as APNG) animation.
+- The default output is ``<input folder>/optimized/<input stem>.<ext>``, or
+  ``<out_dir>/<stem>.<ext>`` when an output folder is given. An explicit output path that is an
+  existing folder (or ends with a path separator) is treated as that folder.
+- The extension always matches the output format, also for an explicit output path
+  (``photo.png`` → webp gives ``photo.webp``). An extension that already names the output format
+  is kept as written (``.jpeg``, ``.JPG``), otherwise the canonical one is used (``.jpg`` for JPEG).
+- Two tasks of one batch never write the same file: the first keeps the name, later ones get
+  ``-2``, ``-3``, … before the extension, in task order, so the result is deterministic. Files that
+  already exist on disk from an earlier run are overwritten (a re-run refreshes its results).
+- An output that would land on another task's input is renamed the same way; an output equal to
+  the task's own input is not renamed here: the pipeline refuses that image.
+- Temporary files are ``.<final name>.<random>.io-partial`` in the target folder, hidden and
+  recognisable, so :func:`partial_files` can find what a killed worker left.
+"""
+
+from __future__ import annotations
+
+import os
+
+from backend.core.discovery import OUTPUT_FOLDER_NAME, SUPPORTED_EXTENSIONS, sniff_format
+from backend.types import ImageSettings, Task
+
+PARTIAL_SUFFIX = ".io-partial"
+OUTPUT_FORMATS: tuple[str, ...] = ("jpeg", "png", "webp", "avif")
+
+_EXTENSIONS = {"jpeg": ".jpg", "png": ".png", "webp": ".webp", "avif": ".avif"}
+# Other spellings that already name an output format and are kept as the person wrote them.
+_ALIASES = {".jpg": "jpeg", ".jpeg": "jpeg", ".jpe": "jpeg", ".jfif": "jpeg", ".png": "png",
+            ".webp": "webp", ".avif": "avif"}
+
+
+def normalize_format(fmt: str) -> str:
+    fmt = fmt.lower()
+    return "jpeg" if fmt == "jpg" else fmt
+
+
+def output_extension(fmt: str) -> str:
+    """The canonical file extension, with its dot, of output format ``fmt`` (``jpg`` → ``.jpg``)."""
+    fmt = normalize_format(fmt)
+    try:
+        return _EXTENSIONS[fmt]
+    except KeyError:
+        raise ValueError(f"not an output format: {fmt!r}") from None
+
+
+def resolve_output_format(input_format: str, settings: ImageSettings) -> str:
+    """The output format for an input of content format ``input_format`` under ``settings``."""
+    wanted = normalize_format(settings.outputFormat)
+    if wanted != "original":
+        return wanted
+    fmt = normalize_format(input_format)
+    return fmt if fmt in OUTPUT_FORMATS else "png"
+
+
+def with_extension(path: str, output_format: str) -> str:
+    """``path`` with its extension corrected to ``output_format`` (kept if it already names it)."""
+    root, ext = os.path.splitext(path)
+    if _ALIASES.get(ext.lower()) == normalize_format(output_format):
+        return path
+    return root + output_extension(output_format)
+
+
+def default_output_path(input_path: str, output_format: str, out_dir: str | None = None) -> str:
+    """``<input dir>/optimized/<stem>.<ext>``, or ``<out_dir>/<stem>.<ext>``."""
+    folder = out_dir or os.path.join(os.path.dirname(input_path), OUTPUT_FOLDER_NAME)
+    stem = os.path.splitext(os.path.basename(input_path))[0]
+    return os.path.join(folder, stem + output_extension(output_format))
+
+
+def input_format_guess(input_path: str) -> str:
+    """The input's content format, from its first bytes, else its extension, else "png".
+
+    Cheap on purpose: this runs in the main process for every task before dispatch; a file that
+    cannot be read here gets its real error from the pipeline later.
+    """
+    sniffed = sniff_format(input_path)
+    if sniffed is not None:
+        return sniffed
+    return SUPPORTED_EXTENSIONS.get(os.path.splitext(input_path)[1].lower(), "png")
+
+
+def _wanted_path(task: Task, out_dir: str | None) -> str:
+    output_format = resolve_output_format(input_format_guess(task.input_path), task.settings)
+    explicit = task.output_path
+    if not explicit:
+        return default_output_path(task.input_path, output_format, out_dir)
+    if explicit.endswith(("/", os.sep)) or os.path.isdir(explicit):
+        return default_output_path(task.input_path, output_format, explicit)
+    return with_extension(explicit, output_format)
+
+
+def _key(path: str) -> str:
+    return os.path.normcase(os.path.abspath(path))
+
+
+def assign_output_paths(tasks: list[Task], out_dir: str | None = None) -> list[str]:
+    """The final output path of every task, in task order, no two the same.
+
+    An output is also renamed when it would land on *another* task's input (``photo.png`` and
+    ``photo.webp`` both converted to WebP into their own folder), so a batch never overwrites
+    one of its inputs. An output equal to the task's own input is left for the pipeline to
+    refuse.
+    """
+    inputs = {_key(task.input_path) for task in tasks}
+    taken: set[str] = set()
+    assigned: list[str] = []
+    for task in tasks:
+        own = _key(task.input_path)
+        path = _wanted_path(task, out_dir)
+        root, ext = os.path.splitext(path)
+        candidate, n = path, 1
+        while _key(candidate) in taken or (_key(candidate) in inputs and _key(candidate) != own):
+            n += 1
+            candidate = f"{root}-{n}{ext}"
+        taken.add(_key(candidate))
+        assigned.append(candidate)
+    return assigned
+
+
+def partial_name_prefix(output_path: str) -> str:
+    return f".{os.path.basename(output_path)}."
+
+
+def partial_files(output_path: str) -> list[str]:
+    """Temporary files that belong to ``output_path`` (left by a worker killed mid-write)."""
+    folder = os.path.dirname(output_path) or "."
+    prefix = partial_name_prefix(output_path)
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        if name.startswith(prefix) and name.endswith(PARTIAL_SUFFIX):
+            token = name[len(prefix) : -len(PARTIAL_SUFFIX)]
+            # The random part has no dot, so "photo" never claims "photo.webp"'s temp files.
+            if token and "." not in token:
+                found.append(os.path.join(folder, name))
+    return sorted(found)

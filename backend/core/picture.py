@@ -1,0 +1,45 @@
+"""The decoded image as it travels through the pipeline, and what an encoder is asked to do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from PIL import Image
+
+
+@dataclass(slots=True)
+class Picture:
+    """Pixels (one frame, or all frames of an animation) plus the metadata we carry over.
+
+    Frames share one mode, one of L, LA, RGB, RGBA (the loader normalises everything else).
+    """
+
+    frames: list[Image.Image]
+    durations: list[int] = field(default_factory=list)  # ms per frame, animations only
+    loop: int = 0
+    icc: bytes | None = None  # the source's ICC profile, written back byte for byte
+    exif: bytes | None = None  # only with keepMetadata; orientation already reset to 1
+    xmp: bytes | None = None  # only with keepMetadata
+
+    @property
+    def image(self) -> Image.Image:
+        return self.frames[0]
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.frames[0].size
+
+    @property
+    def animated(self) -> bool:
+        return len(self.frames) > 1
+
+
+@dataclass(frozen=True, slots=True)
+class EncodeRequest:
+    quality: int  # 1-100; 100 means lossless where the format can do it
+    keep_metadata: bool = False
+    # The input file, when it is already in the output format and its pixels are kept as they are
+    # (no resize, no rotation): lets JPEG/PNG re-optimize it losslessly instead of re-encoding.
+    source: bytes | None = None
+    # EXIF orientation of ``source``: a losslessly re-optimized JPEG keeps it to display upright.
+    source_orientation: int = 1

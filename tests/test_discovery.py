@@ -1,0 +1,128 @@
+"""Content sniffing and expanding dropped files/folders into images + skipped entries."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from backend.core.discovery import (
+    SUPPORTED_INPUTS,
+    Skipped,
+    expand_paths,
+    sniff_bytes,
+    sniff_format,
+)
+
+EXT = {"jpeg": "jpg", "png": "png", "webp": "webp", "avif": "avif", "gif": "gif", "tiff": "tif",
+       "bmp": "bmp"}
+
+
+@pytest.mark.parametrize("fmt", sorted(SUPPORTED_INPUTS))
+def test_sniff_recognises_every_supported_format_by_content(
+    tmp_images: Callable[..., Path], fmt: str
+) -> None:
+    # Written under a misleading name: only the bytes count.
+    path = tmp_images(f"x.{EXT[fmt]}", size=(16, 16))
+    disguised = path.with_name("disguised.dat")
+    path.rename(disguised)
+    assert sniff_format(str(disguised)) == fmt
+
+
+def test_sniff_recognises_avif_listed_only_as_a_compatible_brand() -> None:
+    ftyp = (b"\x00\x00\x00\x1cftyp" + b"mif1" + b"\x00\x00\x00\x00" + b"mif1" + b"avif"
+            + b"miaf")
+    assert sniff_bytes(ftyp) == "avif"
+    heic = b"\x00\x00\x00\x18ftyp" + b"heic" + b"\x00\x00\x00\x00" + b"mif1" + b"heic"
+    assert sniff_bytes(heic) is None
+
+
+def test_sniff_rejects_text_empty_and_missing_files(edge_cases: Any, tmp_path: Path) -> None:
+    assert sniff_format(str(edge_cases.text_named_jpg())) is None
+    assert sniff_format(str(edge_cases.empty())) is None
+    assert sniff_format(str(tmp_path / "missing.png")) is None
+
+
+def make_folder(root: Path, tmp_images: Callable[..., Path]) -> Path:
+    """album/ with images, junk, a hidden file, an optimized/ folder and a nested folder."""
+    album = root / "album"
+    for name in ("b.png", "a.jpg", "c.webp", "optimized/a.jpg", "nested/deep.gif",
+                 ".hidden.png"):
+        tmp_images(f"album/{name}", size=(8, 8))
+    (album / "notes.txt").write_text("hello")
+    (album / "logo.svg").write_text("<svg/>")
+    (album / "broken.jpg").write_bytes(b"")  # claims to be a JPEG: the pipeline will explain
+    return album
+
+
+def test_folder_is_expanded_sorted_without_subfolders(
+    tmp_path: Path, tmp_images: Callable[..., Path]
+) -> None:
+    album = make_folder(tmp_path, tmp_images)
+    images, skipped = expand_paths([str(album)])
+    assert images == [str(album / n) for n in ("a.jpg", "b.png", "broken.jpg", "c.webp")]
+    assert skipped == [Skipped(path=str(album / "logo.svg"), reason="unsupported format: .svg"),
+                       Skipped(path=str(album / "notes.txt"), reason="not an image")]
+
+
+def test_recursive_expansion_includes_subfolders_but_not_our_outputs(
+    tmp_path: Path, tmp_images: Callable[..., Path]
+) -> None:
+    album = make_folder(tmp_path, tmp_images)
+    images, _ = expand_paths([str(album)], recursive=True)
+    assert str(album / "nested" / "deep.gif") in images
+    assert not any("optimized" in p or ".hidden" in p for p in images)
+
+
+def test_files_keep_their_order_and_duplicates_are_dropped(
+    tmp_path: Path, tmp_images: Callable[..., Path]
+) -> None:
+    album = make_folder(tmp_path, tmp_images)
+    os.symlink(album / "b.png", tmp_path / "link.png")
+    given = [str(album / "c.webp"), str(album / "a.jpg"), str(album / "c.webp"),
+             str(tmp_path / "link.png"), str(album)]
+    images, skipped = expand_paths(given)
+    assert images == [str(album / "c.webp"), str(album / "a.jpg"), str(tmp_path / "link.png"),
+                      str(album / "broken.jpg")]
+    assert len(skipped) == 2
+
+
+def test_explicit_files_are_judged_by_content_then_extension(
+    tmp_path: Path, edge_cases: Any
+) -> None:
+    png_as_jpg = edge_cases.png_named_jpg()
+    text_as_jpg = edge_cases.text_named_jpg()
+    unknown = tmp_path / "data.bin"
+    unknown.write_bytes(b"\x00\x01binary")
+    real_png_named_bin = tmp_path / "image.bin"
+    real_png_named_bin.write_bytes(png_as_jpg.read_bytes())
+    heic = tmp_path / "IMG_0001.HEIC"
+    heic.write_bytes(b"\x00\x00\x00\x18ftypheic")
+    images, skipped = expand_paths([str(p) for p in (png_as_jpg, text_as_jpg, unknown,
+                                                    real_png_named_bin, heic)])
+    assert images == [str(png_as_jpg), str(text_as_jpg), str(real_png_named_bin)]
+    assert skipped == [Skipped(path=str(unknown), reason="not an image"),
+                       Skipped(path=str(heic), reason="unsupported format: .heic")]
+
+
+def test_missing_and_unreadable_paths_are_skipped_with_reasons(
+    tmp_path: Path, unprivileged: Any
+) -> None:
+    os.symlink(tmp_path / "nowhere.png", tmp_path / "dangling.png")
+    images, skipped = expand_paths([str(tmp_path / "gone.jpg"), str(tmp_path / "dangling.png")])
+    assert images == []
+    assert [s.reason for s in skipped] == ["not found", "not found (broken link)"]
+
+    # Root reads everything: check "permission denied" as user nobody in a forked child.
+    secret = unprivileged.folder / "secret.png"
+    secret.write_bytes(b"\x89PNG\r\n\x1a\n")
+    secret.chmod(0o000)
+    closed = unprivileged.folder / "closed"
+    closed.mkdir(mode=0o700)
+    images, skipped = unprivileged(lambda: expand_paths([str(secret), str(closed)]))
+    assert images == []
+    assert skipped == [Skipped(path=str(secret), reason="permission denied"),
+                       Skipped(path=str(closed), reason="permission denied")]
