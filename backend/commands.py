@@ -1,0 +1,287 @@
+"""The command registry and ``invoke(command, args, context)``: the only door into the app.
+
+Both shells (the pywebview window and the HTTP bridge) call :func:`invoke` with the command name
+and the JSON object of named arguments, exactly as Tauri's ``invoke`` takes them. Every command
+validates its arguments with msgspec into a Struct, and every outcome — a result or an error — is
+wrapped here, in one place, into a :class:`Reply`, so both transports return the same shapes.
+
+Decisions:
+- Argument objects refuse unknown names (a typo is an error naming it, not an ignored option).
+- ``optimize_image`` also accepts Tauri's camelCase names (``inputPath``, ``outputPath``): the
+  original frontend would have sent those, since Tauri renames Rust's snake_case arguments.
+- ``optimize_images`` with an empty task list returns ``[]`` without touching the pool.
+- The browser shell confines every path argument to its session folder (``path_root``): the page
+  only ever needs its uploads, so a leaked token could not read or write elsewhere on the disk.
+- ``pick_files`` with ``folders: true`` expands the chosen folders one level deep, like a drop.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import metadata
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import msgspec
+from msgspec import Meta, Struct, field
+
+from backend.core.discovery import SUPPORTED_INPUTS, Skipped, expand_paths
+from backend.errors import OptimizerError, ValidationError, error_envelope
+from backend.settings_store import SettingsStore
+from backend.types import ImageSettings, OptimizationResult, Task
+from backend.validation import convert, decode_tasks
+
+if TYPE_CHECKING:
+    from backend.core.optimizer import ImageOptimizer
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "Image Optimizer"
+OUTPUT_FORMATS = ["jpeg", "png", "webp", "avif"]
+Shell = Literal["desktop", "browser"]
+
+
+class UnknownCommandError(OptimizerError):
+    kind = "unknown_command"
+
+
+class UnsupportedCommandError(OptimizerError):
+    """The command exists but this shell cannot do it (a native dialog in a browser tab)."""
+
+    kind = "unsupported"
+
+
+class ForbiddenPathError(OptimizerError):
+    kind = "forbidden"
+
+
+@dataclass(frozen=True)
+class AppContext:
+    """What the commands act on; built once by a shell."""
+
+    optimizer: ImageOptimizer
+    settings: SettingsStore
+    shell: Shell
+    # Desktop only: open the native dialog, return the chosen paths (empty when cancelled).
+    pick_files: Callable[[bool], list[str]] | None = None
+    # Browser only: every path argument must resolve inside this folder.
+    path_root: str | None = None
+
+
+class ErrorBody(Struct):
+    kind: str
+    message: str
+
+
+class Reply(Struct):
+    """One command's outcome, the same for every transport."""
+
+    ok: bool
+    result: Any = None
+    error: ErrorBody | None = None
+
+
+# ---- argument and result shapes ---------------------------------------------------------------
+
+
+class NoArgs(Struct, forbid_unknown_fields=True):
+    pass
+
+
+class OptimizeImageArgs(Struct, forbid_unknown_fields=True, kw_only=True):
+    input_path: Annotated[str, Meta(min_length=1)]
+    output_path: str | None = None
+    settings: ImageSettings = field(default_factory=ImageSettings)
+
+
+class OptimizeImagesArgs(Struct, forbid_unknown_fields=True):
+    # Items are decoded by validation.decode_tasks, which names the failing task's index.
+    tasks: list[Any]
+
+
+class PickFilesArgs(Struct, forbid_unknown_fields=True):
+    folders: bool = False
+
+
+class ExpandPathsArgs(Struct, forbid_unknown_fields=True):
+    paths: list[str]
+    recursive: bool = False
+
+
+class SaveSettingsArgs(Struct, forbid_unknown_fields=True):
+    settings: ImageSettings
+
+
+class PathsResult(Struct):
+    paths: list[str]
+    skipped: list[Skipped]
+
+
+class CancelResult(Struct):
+    cancelled: int
+
+
+class AppInfo(Struct):
+    name: str
+    version: str
+    shell: Shell
+    workers: int
+    alive: int
+    supportedInputs: list[str]
+    outputFormats: list[str]
+
+
+# ---- the registry -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    args_type: type[Struct]
+    handler: Callable[[AppContext, Any], Any]
+    aliases: dict[str, str]
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def register_command(
+    name: str, args_type: type[Struct], *, aliases: dict[str, str] | None = None
+) -> Callable[[Callable[[AppContext, Any], Any]], Callable[[AppContext, Any], Any]]:
+    def register(handler: Callable[[AppContext, Any], Any]) -> Callable[[AppContext, Any], Any]:
+        COMMANDS[name] = Command(name, args_type, handler, aliases or {})
+        return handler
+
+    return register
+
+
+def invoke(command: str, args: Any, context: AppContext) -> Reply:
+    """Validate, run and wrap one command. Never raises."""
+    started = time.perf_counter()
+    try:
+        spec = COMMANDS.get(command)
+        if spec is None:
+            raise UnknownCommandError(
+                f"Unknown command {command!r}; known commands: {', '.join(sorted(COMMANDS))}"
+            )
+        result = spec.handler(context, _decode_args(spec, args))
+    except OptimizerError as exc:
+        log.warning("command refused: command=%s kind=%s message=%s", command, exc.kind, exc)
+        return Reply(ok=False, error=ErrorBody(**error_envelope(exc)))
+    except Exception as exc:
+        log.exception("command failed: command=%s", command)
+        return Reply(ok=False, error=ErrorBody(**error_envelope(exc)))
+    log.debug("command done: command=%s ms=%.1f", command, (time.perf_counter() - started) * 1e3)
+    return Reply(ok=True, result=result)
+
+
+def _decode_args(spec: Command, args: Any) -> Struct:
+    if args is None:
+        args = {}
+    if not isinstance(args, dict):
+        shown = msgspec.json.encode(args).decode()[:80]
+        raise ValidationError(
+            f"Invalid {spec.name} arguments: expected an object of named arguments, got {shown}"
+        )
+    if spec.aliases:
+        args = {spec.aliases.get(key, key): value for key, value in args.items()}
+    return convert(args, spec.args_type, what=f"{spec.name} arguments")
+
+
+def _confine(context: AppContext, path: str | None) -> None:
+    if context.path_root is None or path is None:
+        return
+    root = os.path.realpath(context.path_root)
+    if os.path.commonpath([root, os.path.realpath(path)]) != root:
+        raise ForbiddenPathError(f"Path outside this session's folder is not allowed: {path}")
+
+
+def _confined_tasks(context: AppContext, tasks: list[Task]) -> list[Task]:
+    for task in tasks:
+        _confine(context, task.input_path)
+        _confine(context, task.output_path)
+    return tasks
+
+
+# ---- the commands -----------------------------------------------------------------------------
+
+
+@register_command(
+    "optimize_image",
+    OptimizeImageArgs,
+    aliases={"inputPath": "input_path", "outputPath": "output_path"},
+)
+def _optimize_image(context: AppContext, args: OptimizeImageArgs) -> OptimizationResult:
+    task = Task(input_path=args.input_path, output_path=args.output_path, settings=args.settings)
+    return context.optimizer.optimize_image(_confined_tasks(context, [task])[0])
+
+
+@register_command("optimize_images", OptimizeImagesArgs)
+def _optimize_images(context: AppContext, args: OptimizeImagesArgs) -> list[OptimizationResult]:
+    tasks = _confined_tasks(context, decode_tasks(args.tasks))
+    if not tasks:
+        return []
+    return context.optimizer.optimize_images(tasks)
+
+
+@register_command("get_active_tasks", NoArgs)
+def _get_active_tasks(context: AppContext, _args: NoArgs) -> list[str]:
+    return context.optimizer.active_tasks()
+
+
+@register_command("cancel_optimization", NoArgs)
+def _cancel_optimization(context: AppContext, _args: NoArgs) -> CancelResult:
+    return CancelResult(cancelled=context.optimizer.cancel())
+
+
+@register_command("pick_files", PickFilesArgs)
+def _pick_files(context: AppContext, args: PickFilesArgs) -> PathsResult:
+    if context.pick_files is None:
+        raise UnsupportedCommandError(
+            "pick_files needs the desktop window; in a browser, choose files with the page's picker"
+        )
+    chosen = context.pick_files(args.folders)
+    paths, skipped = expand_paths(chosen, recursive=False)
+    return PathsResult(paths=paths, skipped=skipped)
+
+
+@register_command("expand_paths", ExpandPathsArgs)
+def _expand_paths(context: AppContext, args: ExpandPathsArgs) -> PathsResult:
+    for path in args.paths:
+        _confine(context, path)
+    paths, skipped = expand_paths(args.paths, recursive=args.recursive)
+    return PathsResult(paths=paths, skipped=skipped)
+
+
+@register_command("load_settings", NoArgs)
+def _load_settings(context: AppContext, _args: NoArgs) -> ImageSettings:
+    return context.settings.load()
+
+
+@register_command("save_settings", SaveSettingsArgs)
+def _save_settings(context: AppContext, args: SaveSettingsArgs) -> ImageSettings:
+    return context.settings.save(args.settings)
+
+
+@register_command("get_app_info", NoArgs)
+def _get_app_info(context: AppContext, _args: NoArgs) -> AppInfo:
+    pool = context.optimizer.info()
+    return AppInfo(
+        name=APP_NAME,
+        version=app_version(),
+        shell=context.shell,
+        workers=pool.workers,
+        alive=pool.alive,
+        supportedInputs=sorted(SUPPORTED_INPUTS),
+        outputFormats=list(OUTPUT_FORMATS),
+    )
+
+
+def app_version() -> str:
+    try:
+        return metadata.version("image-optimizer")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"

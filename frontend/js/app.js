@@ -1,0 +1,229 @@
+/**
+ * Entry point: wires the UI parts to the bridge and runs one batch at a time.
+ *
+ * Flow: files dropped or picked → `prepareFiles` (desktop: full paths; browser: upload) → a toast
+ * for skipped files → `optimize_images` with the current options while progress events drive
+ * the arc → the results list from the returned OptimizationResults → "Optimization complete" for
+ * 3 s → fade back to the drop zone (1.2 s), as the original did. The results list stays.
+ *
+ * States (`.app[data-state]`): idle → preparing → working → done → fading → idle.
+ * Decisions: a new batch may start as soon as the previous one returned (during "done"/"fading"),
+ * not only after the fade; drops while a batch runs are refused with a toast rather than queued;
+ * an error that refuses the whole batch (bad payload, pool down) is a red toast and the window
+ * returns to the drop zone; the page marks itself `data-ready="true"` once the bridge, the saved
+ * options and the progress listener are in place.
+ */
+
+import {
+  canDownload,
+  downloadAll,
+  downloadFile,
+  invoke,
+  listen,
+  pickFiles,
+  prepareFiles,
+  ready,
+} from "./bridge.js";
+import { Dropzone } from "./ui/dropzone.js";
+import { plural, skippedMessage } from "./ui/format.js";
+import { OptionsMenu } from "./ui/options-menu.js";
+import { announcement, ProgressArc } from "./ui/progress-arc.js";
+import { ProgressTracker } from "./ui/progress-tracker.js";
+import { ResultsList } from "./ui/results-list.js";
+import { defaultSettings, mergeSettings, SettingsSaver } from "./ui/settings.js";
+import { Toaster } from "./ui/toast.js";
+
+const PROGRESS_EVENT = "image_optimization_progress";
+const DONE_MS = 3000;
+const FADE_MS = 1200;
+const BROWSER_HINT = "Optimized images will be ready to download here";
+
+class App {
+  constructor(toaster) {
+    this.toaster = toaster;
+    this.root = document.getElementById("app");
+    this.stage = document.getElementById("stage");
+    this.statusText = document.getElementById("status-text");
+    this.cancelButton = document.getElementById("cancel-button");
+    this.state = "idle";
+    this.timers = [];
+    this.cancelRequested = false;
+
+    const arc = new ProgressArc();
+    this.tracker = new ProgressTracker((snapshot) => arc.render(snapshot));
+    this.saver = new SettingsSaver(
+      (settings) => invoke("save_settings", { settings }),
+      (error) => this.showError("Could not save the options", error),
+    );
+    this.menu = new OptionsMenu({ onChange: (settings) => this.saver.schedule(settings) });
+    this.results = new ResultsList({
+      canDownload: canDownload(),
+      onDownload: (path) => downloadFile(path).catch((e) => this.showError("Download failed", e)),
+      onDownloadAll: (paths) =>
+        downloadAll(paths).catch((e) => this.showError("Download failed", e)),
+    });
+    this.dropzone = new Dropzone({
+      onFiles: (files) => this.run(files),
+      onPick: () => this.pick(),
+      isBusy: () => this.isBusy(),
+      onBusy: () => this.toaster.show("A batch is running: wait for it to finish, or cancel it"),
+    });
+    if (canDownload()) this.dropzone.setDefaultHint(BROWSER_HINT);
+    this.cancelButton.addEventListener("click", () => this.cancel());
+    // A pending option change is saved before the page goes away (reload, close, hide).
+    window.addEventListener("pagehide", () => this.saver.flush());
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "hidden") this.saver.flush();
+    });
+  }
+
+  async start() {
+    let settings = defaultSettings();
+    try {
+      settings = mergeSettings(await invoke("load_settings"));
+    } catch (error) {
+      this.showError("Could not load the saved options", error);
+    }
+    this.menu.setSettings(settings);
+    await listen(PROGRESS_EVENT, ({ payload }) => {
+      if (this.state === "working") this.tracker.onEvent(payload);
+    });
+    invoke("get_app_info")
+      .then((info) => {
+        document.getElementById("app-version").textContent = `v${info.version}`;
+      })
+      // The version is decoration: a failure here must not disturb the window.
+      .catch(() => {});
+    this.setState("idle");
+    this.root.dataset.ready = "true";
+  }
+
+  isBusy() {
+    return this.state === "preparing" || this.state === "working";
+  }
+
+  setState(next) {
+    this.state = next;
+    this.root.dataset.state = next;
+    const busy = this.isBusy();
+    this.stage.setAttribute("aria-busy", String(busy));
+    this.menu.setDisabled(busy);
+    this.dropzone.setEnabled(next !== "working");
+    if (!busy && document.activeElement === this.cancelButton) this.dropzone.zone.focus();
+  }
+
+  announce(text) {
+    this.statusText.textContent = text;
+  }
+
+  showError(prefix, error) {
+    this.toaster.show(`${prefix}: ${error?.message ?? error}`, "error");
+  }
+
+  clearTimers() {
+    this.timers.forEach(clearTimeout);
+    this.timers = [];
+  }
+
+  async pick() {
+    try {
+      const picked = await pickFiles();
+      if (picked === null) this.dropzone.openFileInput();
+      else await this.optimize(picked);
+    } catch (error) {
+      this.showError("Could not open the file picker", error);
+    }
+  }
+
+  async run(files) {
+    if (this.isBusy()) return;
+    this.clearTimers();
+    this.setState("preparing");
+    const verb = canDownload() ? "Uploading" : "Reading";
+    this.dropzone.setHint(`${verb} ${plural(files.length, "file", "files")}…`);
+    let prepared;
+    try {
+      prepared = await prepareFiles(files);
+    } catch (error) {
+      this.showError("Could not read the files", error);
+      this.setState("idle");
+      return;
+    } finally {
+      this.dropzone.setHint(null);
+    }
+    await this.optimize(prepared);
+  }
+
+  async optimize({ paths = [], skipped = [] }) {
+    if (skipped.length) this.toaster.show(skippedMessage(skipped), "warning");
+    if (!paths.length) {
+      if (this.state === "preparing") this.setState("idle");
+      return;
+    }
+    this.clearTimers();
+    const settings = this.menu.getSettings();
+    this.cancelRequested = false;
+    this.cancelButton.disabled = false;
+    this.cancelButton.textContent = "Cancel";
+    this.tracker.start(paths.length);
+    this.setState("working");
+    this.announce(`Optimizing ${plural(paths.length, "image", "images")}…`);
+
+    let batch;
+    try {
+      const tasks = paths.map((path) => ({ input_path: path, output_path: null, settings }));
+      batch = await invoke("optimize_images", { tasks });
+    } catch (error) {
+      this.tracker.stop();
+      this.showError("Optimization failed", error);
+      this.announce("Optimization failed.");
+      this.setState("idle");
+      return;
+    }
+    const final = this.tracker.finish(batch);
+    this.results.render(batch);
+    this.setState("done");
+    this.announce(announcement(final));
+    this.fadeBackLater();
+  }
+
+  fadeBackLater() {
+    this.timers.push(
+      setTimeout(() => {
+        this.setState("fading");
+        this.timers.push(setTimeout(() => this.setState("idle"), FADE_MS));
+      }, DONE_MS),
+    );
+  }
+
+  async cancel() {
+    if (this.state !== "working" || this.cancelRequested) return;
+    this.cancelRequested = true;
+    this.cancelButton.disabled = true;
+    this.cancelButton.textContent = "Cancelling…";
+    this.announce("Cancelling…");
+    try {
+      await invoke("cancel_optimization");
+    } catch (error) {
+      this.cancelRequested = false;
+      this.cancelButton.disabled = false;
+      this.cancelButton.textContent = "Cancel";
+      this.showError("Could not cancel", error);
+    }
+  }
+}
+
+async function main() {
+  const toaster = new Toaster();
+  let shell;
+  try {
+    shell = await ready();
+  } catch (error) {
+    toaster.show(`Cannot reach the optimizer: ${error?.message ?? error}`, "error");
+    return;
+  }
+  document.body.dataset.shell = shell;
+  await new App(toaster).start();
+}
+
+main();

@@ -1,0 +1,131 @@
+/**
+ * The results panel: one row per image of the last batch, in task order.
+ *
+ * A row shows the file name, "before → after", the saving, and a note: the output's name when it
+ * differs (format change), "kept original" when the optimized file was not smaller, the error in
+ * red, or "Cancelled". Each batch replaces the list (the panel is about the batch just run; the
+ * files themselves stay on disk). Download buttons appear only where the shell can download
+ * (the browser); on the desktop the outputs are already beside their sources.
+ */
+
+import { basename, formatBytes, percentOf, plural } from "./format.js";
+import { isCancelled } from "./progress-tracker.js";
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function kindOf(result) {
+  if (isCancelled(result)) return "cancelled";
+  if (!result.success) return "error";
+  return result.keptOriginal ? "kept" : "ok";
+}
+
+export class ResultsList {
+  /**
+   * @param {{canDownload: boolean, onDownload: (path: string) => void,
+   *          onDownloadAll: (paths: string[]) => void}} options
+   */
+  constructor({ canDownload, onDownload, onDownloadAll }) {
+    this.panel = document.getElementById("results");
+    this.list = document.getElementById("results-list");
+    this.summary = document.getElementById("results-summary");
+    this.downloadAll = document.getElementById("download-all");
+    this.closeButton = document.getElementById("results-close");
+    this.canDownload = canDownload;
+    this.onDownload = onDownload;
+    this.downloadable = [];
+    this.downloadAll.addEventListener("click", () => onDownloadAll(this.downloadable));
+    this.closeButton.addEventListener("click", () => this.clear());
+  }
+
+  render(results) {
+    this.list.replaceChildren(...results.map((result) => this.row(result)));
+    this.downloadable = results.filter((r) => r.success).map((r) => r.optimized_path);
+    this.downloadAll.hidden = !this.canDownload || this.downloadable.length === 0;
+    this.summary.replaceChildren(...summaryLines(results).map((line) => el("span", "", line)));
+    this.panel.classList.add("is-open");
+  }
+
+  clear() {
+    const hadFocus = this.panel.contains(document.activeElement);
+    this.panel.classList.remove("is-open");
+    this.list.replaceChildren();
+    this.downloadable = [];
+    if (hadFocus) document.getElementById("dropzone").focus();
+  }
+
+  row(result) {
+    const kind = kindOf(result);
+    const name = basename(result.original_path);
+    const li = el("li", `result result--${kind}`);
+    li.dataset.testid = "result-row";
+    li.dataset.status = kind === "kept" ? "ok" : kind;
+
+    const title = el("span", "result__name", name);
+    title.title = result.original_path;
+    li.append(title, el("span", "result__saved", savedText(result, kind)));
+    li.append(el("span", "result__detail", detailText(result, kind)));
+    const note = noteText(result, kind, name);
+    if (note) li.append(el("span", "result__note", note));
+
+    if (this.canDownload && result.success) {
+      const button = el("button", "result__download");
+      button.type = "button";
+      button.dataset.testid = "download-file";
+      const outName = basename(result.optimized_path);
+      button.setAttribute("aria-label", `Download ${outName}`);
+      button.title = `Download ${outName}`;
+      button.innerHTML = '<svg aria-hidden="true"><use href="#icon-download"></use></svg>';
+      button.addEventListener("click", () => this.onDownload(result.optimized_path));
+      li.append(button);
+    }
+    return li;
+  }
+}
+
+function savedText(result, kind) {
+  if (kind === "error") return "Failed";
+  if (kind === "cancelled") return "Cancelled";
+  const ratio = Math.round(result.compressionRatio ?? 0);
+  return ratio > 0 ? `−${ratio}%` : ratio < 0 ? `+${-ratio}%` : "0%";
+}
+
+function detailText(result, kind) {
+  const before = formatBytes(result.original_size);
+  if (kind === "error" || kind === "cancelled") return before;
+  const parts = [`${before} → ${formatBytes(result.optimized_size)}`];
+  if (result.width && result.height) parts.push(`${result.width}×${result.height}`);
+  const from = formatName(result.inputFormat);
+  const to = formatName(result.format);
+  if (from && to && from !== to) parts.push(`${from} → ${to}`);
+  return parts.join(" · ");
+}
+
+function formatName(format) {
+  const name = String(format ?? "").toUpperCase();
+  return name === "JPG" ? "JPEG" : name;
+}
+
+function noteText(result, kind, name) {
+  if (kind === "error") return result.error || "Could not be optimized";
+  if (kind === "cancelled") return "";
+  if (kind === "kept") return "Kept original: the optimized file was not smaller";
+  const outName = basename(result.optimized_path);
+  return outName !== name ? `Saved as ${outName}` : "";
+}
+
+function summaryLines(results) {
+  const ok = results.filter((r) => r.success);
+  const saved = ok.reduce((sum, r) => sum + (r.savedBytes || 0), 0);
+  const original = ok.reduce((sum, r) => sum + (r.original_size || 0), 0);
+  const cancelled = results.filter(isCancelled).length;
+  const failed = results.length - ok.length - cancelled;
+  const counts = [`${plural(ok.length, "image", "images")} optimized`];
+  if (failed) counts.push(`${failed} failed`);
+  if (cancelled) counts.push(`${cancelled} cancelled`);
+  return [counts.join(" · "), `${formatBytes(saved)} saved (${percentOf(saved, original)}%)`];
+}

@@ -1,0 +1,98 @@
+"""The saved settings: round trip, defaults on a missing or corrupt file, atomic writes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from backend.errors import OutputError
+from backend.settings_store import CONFIG_DIR_ENV, SETTINGS_FILE, SettingsStore
+from backend.types import ImageSettings, QualitySettings, ResizeSettings
+
+CUSTOM = ImageSettings(
+    quality=QualitySettings(global_=72, webp=60),
+    resize=ResizeSettings(mode="longest", size=1600),
+    outputFormat="webp",
+)
+
+
+def test_saved_settings_are_loaded_by_a_new_store(tmp_path: Path) -> None:
+    SettingsStore(tmp_path).save(CUSTOM)
+    assert SettingsStore(tmp_path).load() == CUSTOM
+    on_disk = json.loads((tmp_path / SETTINGS_FILE).read_text())
+    assert on_disk["quality"]["global"] == 72
+    assert on_disk["outputFormat"] == "webp"
+
+
+def test_missing_file_gives_defaults(tmp_path: Path) -> None:
+    assert SettingsStore(tmp_path / "never-created").load() == ImageSettings()
+
+
+def test_save_creates_the_config_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "a" / "b"
+    SettingsStore(folder).save(CUSTOM)
+    assert (folder / SETTINGS_FILE).is_file()
+
+
+def test_environment_variable_chooses_the_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CONFIG_DIR_ENV, str(tmp_path))
+    store = SettingsStore()
+    assert store.path == tmp_path / SETTINGS_FILE
+    store.save(CUSTOM)
+    assert (tmp_path / SETTINGS_FILE).is_file()
+
+
+@pytest.mark.parametrize(
+    ("content", "logged"),
+    [
+        (b"\x00\xff{not json", "settings corrupt"),
+        (b'{"quality": {"global": 500}}', "quality.global = 500"),
+        (b'{"outputFormat": "gif"}', 'outputFormat = "gif"'),
+        (b"", "settings corrupt"),
+    ],
+)
+def test_corrupt_file_gives_defaults_and_is_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, content: bytes, logged: str
+) -> None:
+    (tmp_path / SETTINGS_FILE).write_bytes(content)
+    with caplog.at_level(logging.WARNING, logger="backend.settings_store"):
+        assert SettingsStore(tmp_path).load() == ImageSettings()
+    assert logged in caplog.text
+    # Left for the person to inspect; the next save replaces it.
+    assert (tmp_path / SETTINGS_FILE).read_bytes() == content
+    SettingsStore(tmp_path).save(CUSTOM)
+    assert SettingsStore(tmp_path).load() == CUSTOM
+
+
+def test_save_leaves_no_temporary_file(tmp_path: Path) -> None:
+    store = SettingsStore(tmp_path)
+    for quality in (10, 20, 30):
+        store.save(ImageSettings(quality=QualitySettings(global_=quality)))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [SETTINGS_FILE]
+    assert store.load().quality.global_ == 30
+
+
+def test_failed_save_keeps_the_previous_file_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = SettingsStore(tmp_path)
+    store.save(CUSTOM)
+    before = (tmp_path / SETTINGS_FILE).read_bytes()
+
+    def crash(src: str, dst: str) -> None:  # the moment between writing and renaming
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OutputError, match="No space left on device"):
+        store.save(ImageSettings())
+    monkeypatch.undo()
+    assert (tmp_path / SETTINGS_FILE).read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [SETTINGS_FILE]
+    assert msgspec.json.decode(before, type=ImageSettings) == CUSTOM
