@@ -138,3 +138,15 @@ def test_benchmark_prints_a_report(photos: list[Path]) -> None:
     report = proc.stdout.lower()
     for word in ("encode", "worker", "images/s"):
         assert word in report
+
+
+def test_long_tmpdir_still_starts_workers(photos: list[Path], tmp_path: Path) -> None:
+    # forkserver's AF_UNIX socket lives under TMPDIR; a long one must not break the pool.
+    long_tmp = tmp_path / ("t" * 100)
+    long_tmp.mkdir()
+    proc = subprocess.run(
+        [sys.executable, "-m", "backend", "optimize", str(photos[0]), "--json"],
+        capture_output=True, text=True, timeout=120, env={**ENV, "TMPDIR": str(long_tmp)},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)[0]["success"] is True

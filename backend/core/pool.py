@@ -36,6 +36,7 @@ import multiprocessing
 import os
 import selectors
 import socket
+import tempfile
 import threading
 import time
 import weakref
@@ -90,11 +91,24 @@ def _remove_partials(output_path: str) -> None:
             log.info("removed partial file", extra={"path": path})
 
 
+# The forkserver listens on an AF_UNIX socket under the temp dir; socket paths are limited to 107
+# bytes and multiprocessing adds ~40, so a long TMPDIR would make every worker fail to start.
+_MAX_FORKSERVER_TMPDIR = 60
+
+
+def _start_method() -> str:
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return "spawn"
+    if len(tempfile.gettempdir().encode()) > _MAX_FORKSERVER_TMPDIR:
+        log.info("temp dir path too long for a forkserver socket; using spawn")
+        return "spawn"
+    return "forkserver"
+
+
 class ProcessPool:
     def __init__(self, workers: int) -> None:
         self.size = workers
-        methods = multiprocessing.get_all_start_methods()
-        self.start_method = "forkserver" if "forkserver" in methods else "spawn"
+        self.start_method = _start_method()
         self._ctx: Any = multiprocessing.get_context(self.start_method)
         if self.start_method == "forkserver":
             self._ctx.set_forkserver_preload([worker_module.__name__])
