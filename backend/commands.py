@@ -29,7 +29,14 @@ import msgspec
 from msgspec import Meta, Struct, field
 
 from backend.core.discovery import SUPPORTED_INPUTS, Skipped, expand_paths
-from backend.errors import OptimizerError, ValidationError, error_envelope
+from backend.errors import (
+    ForbiddenPathError,
+    OptimizerError,
+    UnknownCommandError,
+    UnsupportedCommandError,
+    ValidationError,
+    error_envelope,
+)
 from backend.settings_store import SettingsStore
 from backend.types import ImageSettings, OptimizationResult, Task
 from backend.validation import convert, decode_tasks
@@ -42,20 +49,6 @@ log = logging.getLogger(__name__)
 APP_NAME = "Image Optimizer"
 OUTPUT_FORMATS = ["jpeg", "png", "webp", "avif"]
 Shell = Literal["desktop", "browser"]
-
-
-class UnknownCommandError(OptimizerError):
-    kind = "unknown_command"
-
-
-class UnsupportedCommandError(OptimizerError):
-    """The command exists but this shell cannot do it (a native dialog in a browser tab)."""
-
-    kind = "unsupported"
-
-
-class ForbiddenPathError(OptimizerError):
-    kind = "forbidden"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,12 @@
     ├── ProcessingError             kind "processing"   resize/encode/optimize failed
     ├── OutputError                 kind "io"           reading the input or writing the output
     ├── CancelledError              kind "cancelled"    the batch was cancelled
-    └── PoolError                   kind "pool"         worker pool state or capacity
+    ├── PoolError                   kind "pool"         worker pool state or capacity
+    ├── UnknownCommandError         kind "unknown_command"  no such command in the registry
+    ├── UnsupportedCommandError     kind "unsupported"  this shell cannot do it (a native dialog in
+    │                                                   a browser tab)
+    ├── ForbiddenPathError          kind "forbidden"    a path outside the browser session folder
+    └── NotInSessionError           kind "not_found"    a download that is not a session file
 
 Every error carries optional context (input path, task id) for structured logs. Per-image errors
 become ``OptimizationResult(success=False, error=..., errorKind=...)``; command-level errors become
@@ -70,6 +75,22 @@ class CancelledError(OptimizerError):
 
 class PoolError(OptimizerError):
     kind = "pool"
+
+
+class UnknownCommandError(OptimizerError):
+    kind = "unknown_command"
+
+
+class UnsupportedCommandError(OptimizerError):
+    kind = "unsupported"
+
+
+class ForbiddenPathError(OptimizerError):
+    kind = "forbidden"
+
+
+class NotInSessionError(OptimizerError):
+    kind = "not_found"
 
 
 def error_envelope(exc: BaseException) -> dict[str, str]:

@@ -28,16 +28,12 @@ from typing import IO
 
 from werkzeug.datastructures import FileStorage
 
-from backend.commands import ForbiddenPathError, PathsResult
+from backend.commands import PathsResult
 from backend.core.discovery import Skipped, expand_paths
-from backend.errors import OptimizerError, ValidationError
+from backend.errors import ForbiddenPathError, NotInSessionError, ValidationError
 
 MAX_NAME_BYTES = 255
 ZIP_SPOOL_BYTES = 32 * 1024 * 1024
-
-
-class NotInSessionError(OptimizerError):
-    kind = "not_found"
 
 
 def clean_name(raw: str) -> str | None:
