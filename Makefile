@@ -4,7 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # Debian packages: Chromium + Xvfb for the end-to-end tests, the X/Qt libraries that Qt WebEngine
-# (pywebview's Linux backend) loads, imagemagick for screenshots, node/npm for the bench peer.
+# (pywebview's Linux backend) loads, imagemagick for screenshots; node/npm (for the bench's sharp
+# peer) only when no node is installed, since NodeSource's nodejs bundles its own npm.
 APT_PACKAGES := chromium xvfb xauth x11-utils imagemagick libgs-common fonts-dejavu-core \
 	libxcb-cursor0 libxkbcommon-x11-0 libnss3 libxcomposite1 libxdamage1 libxrandr2 libxtst6 \
 	libegl1 libgl1 libxkbfile1 libasound2 libxshmfence1 libxcb-icccm4 libxcb-image0 \
@@ -21,6 +22,7 @@ system-deps:
 	  missing=$$(for p in $(APT_PACKAGES); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
 	  done); \
+	  command -v node >/dev/null || missing="$$missing nodejs npm"; \
 	  if [ -n "$$missing" ]; then \
 	    echo "apt-get install: $$missing"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \

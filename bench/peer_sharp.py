@@ -1,0 +1,86 @@
+"""The original app's engine as a peer: Node ``sharp``, installed by the bench, in its own process.
+
+The original Tauri app optimized through a Node sidecar built on sharp ``^0.34`` (libvips with
+mozjpeg and libimagequant). The bench installs exactly ``sharp@0.34.5`` (the last 0.34 release)
+from the npm registry into ``bench/.cache/sharp/`` with the machine's ``npm``; when ``node`` or
+``npm`` is missing, or the install fails, the peer is skipped with a note in the results.
+
+Settings are the original's defaults at quality 90 (its ``defaults.js``): JPEG ``mozjpeg: true``,
+4:2:0, optimised Huffman coding; PNG ``palette: true``, ``compressionLevel: 7``, ``effort: 4``,
+adaptive filtering, quality 90. The peer is given every advantage the original did not have:
+no per-image metadata probe, no JSON progress on stdout, a shared queue instead of the sidecar's
+fixed chunks per worker, and the same largest-first order our pool gets.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import msgspec
+
+from bench.schema import SpeedJob, SpeedRun
+
+SHARP_VERSION = "0.34.5"
+_SCRIPT = Path(__file__).with_name("sharp") / "run.mjs"
+
+
+class PeerUnavailable(Exception):
+    """Why the sharp peer cannot run here (reported as a skip, never as a failure)."""
+
+
+def ensure_sharp(cache_dir: Path) -> Path:
+    """The folder holding ``node_modules/sharp``, installing it on first use."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        raise PeerUnavailable("node/npm not found on PATH; install Debian's nodejs and npm")
+    folder = cache_dir / "sharp"
+    if _installed_version(folder) != SHARP_VERSION:
+        folder.mkdir(parents=True, exist_ok=True)
+        manifest = {"private": True, "dependencies": {"sharp": SHARP_VERSION}}
+        (folder / "package.json").write_text(json.dumps(manifest, indent=2))
+        cmd = [npm, "install", "--no-audit", "--no-fund", "--loglevel=error", "--omit=dev"]
+        try:
+            proc = subprocess.run(cmd, cwd=folder, capture_output=True, text=True, timeout=600,
+                                  check=False)
+        except subprocess.TimeoutExpired:
+            raise PeerUnavailable("npm install sharp timed out after 600 s") from None
+        if proc.returncode != 0 or _installed_version(folder) != SHARP_VERSION:
+            tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+            raise PeerUnavailable(f"npm install sharp@{SHARP_VERSION} failed: {tail[0]}")
+    return folder
+
+
+def run_sharp(job: SpeedJob) -> SpeedRun:
+    """One timed run of the peer in a fresh Node process (see ``bench/sharp/run.mjs``)."""
+    env = dict(os.environ, UV_THREADPOOL_SIZE=str(job.workers))
+    proc = subprocess.run(
+        ["node", str(_SCRIPT)], input=msgspec.json.encode(job), capture_output=True, env=env,
+        timeout=1800, check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"sharp peer exited {proc.returncode}: {proc.stderr.decode()[-500:]}")
+    return msgspec.json.decode(proc.stdout, type=SpeedRun)
+
+
+def sharp_versions(folder: Path) -> dict[str, str]:
+    """sharp's own version and the libraries it bundles (libvips, mozjpeg, libimagequant)."""
+    script = ("const v=require('sharp').versions;"
+              "process.stdout.write(JSON.stringify(v))")
+    proc = subprocess.run(["node", "-e", script], cwd=folder, capture_output=True, text=True,
+                          timeout=60, check=False)
+    if proc.returncode != 0:
+        return {}
+    wanted = ("sharp", "vips", "mozjpeg", "imagequant", "spng", "zlib-ng")
+    return {k: str(v) for k, v in json.loads(proc.stdout).items() if k in wanted}
+
+
+def _installed_version(folder: Path) -> str | None:
+    try:
+        meta = json.loads((folder / "node_modules" / "sharp" / "package.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return meta.get("version")
