@@ -27,7 +27,7 @@ import shutil
 import struct
 import tempfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,8 @@ import pytest
 import skimage
 from PIL import Image, ImageCms
 from skimage.metrics import structural_similarity
+
+from backend.core.optimizer import ImageOptimizer
 
 SKIMAGE_DATA = Path(skimage.__file__).parent / "data"
 _EXT_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WEBP",
@@ -280,3 +282,11 @@ def unprivileged() -> Any:
         yield Unprivileged(folder)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def optimizer() -> Iterator[ImageOptimizer]:
+    """A real, warm two-worker pool (this machine has two cores)."""
+    with ImageOptimizer(workers=2) as opt:
+        opt.start(wait=True)
+        yield opt

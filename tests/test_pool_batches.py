@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from PIL import Image
+from waiting import wait_until
 
 from backend.core.optimizer import ImageOptimizer
 from backend.core.scheduler import SMALL_IMAGE_BYTES
@@ -17,21 +17,6 @@ from backend.errors import PoolError, ValidationError
 from backend.types import ImageSettings, ProgressEvent, Task
 
 SOURCES = ("chelsea", "coffee", "astronaut", "camera", "rocket.jpg", "motorcycle_left")
-
-
-@pytest.fixture
-def optimizer() -> Iterator[ImageOptimizer]:
-    with ImageOptimizer(workers=2) as opt:
-        opt.start(wait=True)
-        yield opt
-
-
-def wait_until(predicate: Callable[[], object], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached")
-        time.sleep(0.005)
 
 
 def photos(make: Callable[..., Path], sizes: list[int]) -> list[Path]:

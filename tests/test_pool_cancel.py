@@ -7,40 +7,16 @@ each); a cancel that did not stop them would leave their outputs on disk.
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
+from waiting import process_gone, wait_until
 
 from backend.core.optimizer import ImageOptimizer
 from backend.core.paths import PARTIAL_SUFFIX, partial_name_prefix
 from backend.types import ImageSettings, OptimizationResult, ProgressEvent, Task
 
 AVIF = ImageSettings(outputFormat="avif")
-
-
-@pytest.fixture
-def optimizer() -> Iterator[ImageOptimizer]:
-    with ImageOptimizer(workers=2) as opt:
-        opt.start(wait=True)
-        yield opt
-
-
-def wait_until(predicate: Callable[[], object], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached")
-        time.sleep(0.005)
-
-
-def process_gone(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return True
-    return state in ("Z", "X")
 
 
 def slow_images(make: Callable[..., Path], n: int) -> list[Path]:

@@ -10,12 +10,12 @@ import logging
 import os
 import signal
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from PIL import Image
+from waiting import process_gone, wait_until
 
 from backend.core.optimizer import ImageOptimizer
 from backend.core.paths import PARTIAL_SUFFIX, partial_name_prefix
@@ -24,35 +24,12 @@ from backend.types import ImageSettings, OptimizationResult, Task
 AVIF = ImageSettings(outputFormat="avif")
 
 
-@pytest.fixture
-def optimizer() -> Iterator[ImageOptimizer]:
-    with ImageOptimizer(workers=2) as opt:
-        opt.start(wait=True)
-        yield opt
-
-
-def wait_until(predicate: Callable[[], object], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached")
-        time.sleep(0.005)
-
-
 def holder_of(optimizer: ImageOptimizer, path: Path) -> int | None:
     """The pid of the worker that has ``path`` in flight, if any."""
     for worker in optimizer.info().processes:
         if worker.current == str(path):
             return worker.pid
     return None
-
-
-def process_gone(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return True
-    return state in ("Z", "X")
 
 
 def run_in_background(

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from waiting import process_gone
 
 from backend.core.optimizer import ImageOptimizer
 from backend.errors import PoolError
@@ -55,14 +56,6 @@ SCRIPT = textwrap.dedent("""
     if __name__ == "__main__":
         main()
 """)
-
-
-def process_gone(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return True
-    return state in ("Z", "X")
 
 
 def descendants(root: int) -> set[int]:
