@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from desktop_app import Desktop, running_desktop
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -192,3 +193,10 @@ def xvfb() -> Iterator[str]:
         os.close(read_fd)
         process.terminate()
         process.wait(STOP_TIMEOUT)
+
+
+@pytest.fixture
+def desktop(xvfb: str, tmp_path: Path) -> Iterator[Desktop]:
+    """The real window under Xvfb, driven over CDP; checks a clean exit with nothing left over."""
+    with running_desktop(xvfb, tmp_path) as app:
+        yield app

@@ -170,10 +170,12 @@ class PagePump:
 
 
 class NativePicker:
-    """``pick_files``: the native dialog of the window (set once the window exists)."""
+    """``pick_files``: the native dialog of the window (set once the window exists). It opens in
+    the folder of the last pick, else the home folder, as file dialogs of other apps do."""
 
     def __init__(self) -> None:
         self.window: webview.Window | None = None
+        self.directory = str(Path.home())
 
     def __call__(self, folders: bool) -> list[str]:
         import webview
@@ -181,12 +183,18 @@ class NativePicker:
         if self.window is None:
             return []
         if folders:
-            chosen = self.window.create_file_dialog(webview.FileDialog.FOLDER)
+            chosen = self.window.create_file_dialog(
+                webview.FileDialog.FOLDER, directory=self.directory
+            )
         else:
             chosen = self.window.create_file_dialog(
-                webview.FileDialog.OPEN, allow_multiple=True, file_types=FILE_TYPES
+                webview.FileDialog.OPEN, directory=self.directory, allow_multiple=True,
+                file_types=FILE_TYPES,
             )
-        return [str(path) for path in chosen or ()]
+        paths = [str(path) for path in chosen or ()]
+        if paths:
+            self.directory = paths[0] if folders else str(Path(paths[0]).parent)
+        return paths
 
 
 class DesktopApi:
