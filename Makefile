@@ -5,8 +5,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # Debian packages: Chromium + Xvfb for the end-to-end tests, the X/Qt libraries that Qt WebEngine
 # (pywebview's Linux backend) loads, imagemagick for screenshots; node/npm (for the bench's sharp
-# peer) only when no node is installed, since NodeSource's nodejs bundles its own npm.
-APT_PACKAGES := chromium xvfb xauth x11-utils xdotool imagemagick libgs-common fonts-dejavu-core \
+# peer) only when no node is installed, since NodeSource's nodejs bundles its own npm;
+# libjxl-devtools gives bench/quality.py libjxl's own butteraugli.
+APT_PACKAGES := chromium xvfb xauth x11-utils xdotool libjxl-devtools imagemagick libgs-common \
+	fonts-dejavu-core \
 	libxcb-cursor0 libxkbcommon-x11-0 libnss3 libxcomposite1 libxdamage1 libxrandr2 libxtst6 \
 	libegl1 libgl1 libxkbfile1 libasound2 libxshmfence1 libxcb-icccm4 libxcb-image0 \
 	libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 \

@@ -38,7 +38,11 @@ def photo(folder: Path, sample: str, name: str, *, scale: float = 1.0, quality: 
     if path.suffix == ".png":
         image.save(path, "PNG")
     else:
-        image.save(path, "JPEG", quality=quality, subsampling=0 if quality > 90 else 2)
+        # optimize=True: a JPEG with libjpeg's default Huffman tables gets a lossless rewrite,
+        # while an optimized one at or below our quality is kept as the original.
+        image.save(
+            path, "JPEG", quality=quality, subsampling=0 if quality > 90 else 2, optimize=True
+        )
     return path
 
 

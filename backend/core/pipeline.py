@@ -144,16 +144,19 @@ def _encode(
     request = EncodeRequest(
         quality=quality, keep_metadata=settings.keepMetadata,
         source=source.data if reuse_source else None, source_orientation=source.orientation)
+    times.load = time.perf_counter() - mark  # reading and parsing the header
+    mark = time.perf_counter()
 
+    if reuse_source and encoder.from_source is not None:
+        out = encoder.from_source(source.data, request)
+        if out is not None:  # made from the file alone: its pixels need not be decoded
+            times.optimize = time.perf_counter() - mark
+            return out, source.oriented_size
+
+    mark = time.perf_counter()
     picture = decode(source, draft_size=None if stored_target is None else draft_size(
         stored_target), animation=encoder.animation)
-    times.load = time.perf_counter() - mark
-
-    if quality >= 100 and reuse_source and encoder.optimize_source is not None:
-        mark = time.perf_counter()
-        out = encoder.optimize_source(source.data, request)
-        times.optimize = time.perf_counter() - mark
-        return out, source.oriented_size
+    times.load += time.perf_counter() - mark
 
     mark = time.perf_counter()
     frames = picture.frames
@@ -265,6 +268,6 @@ def warm_up() -> None:
             data = encoder.optimize(encoder.encode(picture, request), request)
             with Image.open(io.BytesIO(data), formats=[fmt.upper()]) as decoded:
                 decoded.load()
-            if encoder.optimize_source is not None and fmt == "jpeg":
-                encoder.optimize_source(data, EncodeRequest(quality=100, source=data))
+            if encoder.from_source is not None and fmt == "jpeg":
+                encoder.from_source(data, EncodeRequest(quality=100, source=data))
     resize(gradient, (8, 8))

@@ -1,0 +1,313 @@
+"""The quality bench's samples turned into curves, BD-rates, targets and tables.
+
+Aggregation: for each format, engine and quality setting, the corpus point is the total of the
+bytes and the mean of each metric over the inputs that both engines encoded at every setting
+(so both curves describe the same images). Butteraugli enters the curves negated (higher is
+better on every axis). ``at default`` compares the engines at the original's default quality
+number, 90: the bytes sharp wrote there against the bytes our curve needs for sharp's mean SSIM
+(or butteraugli) there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+import time
+from collections import defaultdict
+from itertools import pairwise
+
+import msgspec
+
+from bench.quality import Point, bd_rate, bytes_at
+from bench.report import mb
+from bench.schema import CorpusImage, MachineInfo, RunOptions, ScenarioResult, Table, TargetCheck
+
+DEFAULT = 90
+BD_RANGE = (70, 95)
+TARGETS = {"jpeg": -10.0, "webp": 0.0, "avif": 0.0}  # max bytes change vs sharp at equal SSIM
+PNG_SAVED_MIN = 30.0
+PNG_SSIM_MIN = 0.98
+PRECISION = 0.05  # percentage points: the tables' rounding; a tie is not a miss
+TIME_NOISE = 1.05  # lossless timing: one run each on a shared machine
+
+
+class Sample(msgspec.Struct, kw_only=True):
+    """One output: which input, engine and setting, its bytes and how close it is to the input."""
+
+    image: str
+    kind: str
+    input_format: str
+    format: str
+    engine: str  # "ours", "sharp", "ours-native" (calibration), "oxipng" (lossless check)
+    setting: int
+    bytes: int
+    input_bytes: int
+    megapixels: float
+    ssim: float
+    butteraugli: float | None = None
+    kept_original: bool = False
+    whole: bool = False  # measured on the whole corpus file, not a crop
+    seconds: float | None = None
+
+
+class Stat(msgspec.Struct, kw_only=True):
+    setting: int
+    images: int
+    bytes: int
+    input_bytes: int
+    ssim: float
+    butteraugli: float | None
+    kept: int
+
+
+Curves = dict[tuple[str, str], list[Stat]]
+
+
+def curves(samples: list[Sample]) -> Curves:
+    """(format, engine) → one Stat per setting, over the inputs every engine has everywhere."""
+    crops = [s for s in samples if not s.whole]
+    groups: dict[tuple[str, str, int], dict[str, Sample]] = defaultdict(dict)
+    for s in crops:
+        groups[(s.format, s.engine, s.setting)][s.image] = s
+    common: dict[str, set[str]] = {}
+    for (fmt, _, _), found in groups.items():
+        names = set(found)
+        common[fmt] = names if fmt not in common else common[fmt] & names
+    out: Curves = defaultdict(list)
+    for (fmt, engine, setting), found in sorted(groups.items()):
+        chosen = [found[n] for n in sorted(common[fmt])]
+        if not chosen:
+            continue
+        distances = [s.butteraugli for s in chosen if s.butteraugli is not None]
+        out[(fmt, engine)].append(Stat(
+            setting=setting, images=len(chosen), bytes=sum(s.bytes for s in chosen),
+            input_bytes=sum(s.input_bytes for s in chosen),
+            ssim=statistics.fmean(s.ssim for s in chosen),
+            butteraugli=statistics.fmean(distances) if len(distances) == len(chosen) else None,
+            kept=sum(s.kept_original for s in chosen)))
+    return dict(out)
+
+
+def points(stats: list[Stat], metric: str, within: tuple[int, int] | None = None) -> list[Point]:
+    low, high = within or (0, 100)
+    chosen = [s for s in stats if low <= s.setting <= high]
+    if metric == "ssim":
+        return [Point(s.setting, s.bytes, s.ssim) for s in chosen]
+    return [Point(s.setting, s.bytes, -s.butteraugli) for s in chosen if s.butteraugli is not None]
+
+
+def at_default(ours: list[Stat], sharp: list[Stat], metric: str) -> float | None:
+    """Per cent bytes change of ours against sharp at sharp's quality at the default number."""
+    theirs = next((s for s in sharp if s.setting == DEFAULT), None)
+    if theirs is None or (metric == "butteraugli" and theirs.butteraugli is None):
+        return None
+    level = theirs.ssim if metric == "ssim" else -theirs.butteraugli  # type: ignore[operator]
+    needed = bytes_at(points(ours, metric), level)
+    return None if needed is None else 100 * (needed / theirs.bytes - 1)
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:+.1f} %"
+
+
+def comparison_table(found: Curves, formats: list[str]) -> tuple[Table, dict[str, dict]]:
+    rows, figures = [], {}
+    for fmt in formats:
+        ours, sharp = found.get((fmt, "ours")), found.get((fmt, "sharp"))
+        if not ours or not sharp:
+            continue
+        figures[fmt] = {
+            "bd_ssim": _bd(ours, sharp, "ssim"), "bd_butteraugli": _bd(ours, sharp, "ba"),
+            "default_ssim": at_default(ours, sharp, "ssim"),
+            "default_butteraugli": at_default(ours, sharp, "butteraugli"),
+        }
+        f = figures[fmt]
+        rows.append([fmt.upper(), str(ours[0].images), _bd_text(ours, sharp, "ssim"),
+                     _bd_text(ours, sharp, "ba"), _pct(f["default_ssim"]),
+                     _pct(f["default_butteraugli"])])
+    table = Table(
+        title="Bytes ours vs sharp at equal measured quality",
+        columns=["format", "inputs", "BD-rate, SSIM (q 70-95)", "BD-rate, butteraugli (q 70-95)",
+                 "at sharp's q90 SSIM", "at sharp's q90 butteraugli"],
+        rows=rows,
+        note="Negative: we need that many per cent fewer bytes for the same mean quality. "
+             "BD-rate over the quality range both curves reach with settings 70-95; 'at sharp's "
+             "q90': our bytes (interpolated on our curve) for the mean quality sharp reached at "
+             "its default 90, against sharp's bytes there.")
+    return table, figures
+
+
+def _bd(ours: list[Stat], sharp: list[Stat], metric: str) -> float | None:
+    """BD-rate over settings 70-95 or, when the curves share no quality there, over all."""
+    within = bd_rate(points(ours, metric, BD_RANGE), points(sharp, metric, BD_RANGE))
+    return within if within is not None else bd_rate(points(ours, metric), points(sharp, metric))
+
+
+def _bd_text(ours: list[Stat], sharp: list[Stat], metric: str) -> str:
+    if bd_rate(points(ours, metric, BD_RANGE), points(sharp, metric, BD_RANGE)) is not None:
+        return _pct(_bd(ours, sharp, metric))
+    value = _bd(ours, sharp, metric)
+    return "n/a" if value is None else f"{_pct(value)} (all settings: no overlap at 70-95)"
+
+
+def settings_table(found: Curves, formats: list[str]) -> Table:
+    rows = []
+    for fmt in formats:
+        ours = {s.setting: s for s in found.get((fmt, "ours"), [])}
+        sharp = {s.setting: s for s in found.get((fmt, "sharp"), [])}
+        for q in sorted(ours.keys() & sharp.keys()):
+            o, t = ours[q], sharp[q]
+            rows.append([fmt.upper(), str(q), f"{t.ssim:.4f}", f"{o.ssim:.4f}", _ba(t), _ba(o),
+                         mb(t.bytes), mb(o.bytes), f"{100 * (o.bytes / t.bytes - 1):+.0f} %",
+                         str(o.kept)])
+    return Table(title="Each quality number: what sharp and we deliver",
+                 columns=["format", "quality", "sharp SSIM", "ours SSIM", "sharp butteraugli",
+                          "ours butteraugli", "sharp bytes", "ours bytes", "bytes ours/sharp",
+                          "ours kept originals"],
+                 rows=rows, note="Means over the crops; butteraugli 3-norm, lower is better.")
+
+
+def _ba(s: Stat) -> str:
+    return "n/a" if s.butteraugli is None else f"{s.butteraugli:.3f}"
+
+
+def png_default_table(samples: list[Sample]) -> tuple[Table | None, dict]:
+    whole = [s for s in samples if s.whole and s.engine == "ours" and s.setting == DEFAULT]
+    if not whole:
+        return None, {}
+    bytes_in, bytes_out = sum(s.input_bytes for s in whole), sum(s.bytes for s in whole)
+    distances = [s.butteraugli for s in whole if s.butteraugli is not None]
+    fig = {"saved_pct": 100 * (1 - bytes_out / bytes_in),
+           "grown": sum(s.bytes > s.input_bytes for s in whole),
+           "ssim": statistics.fmean(s.ssim for s in whole),
+           "min_ssim": min(s.ssim for s in whole),
+           "butteraugli": statistics.fmean(distances) if distances else None}
+    rows = [[s.image, f"{s.megapixels:.1f}", mb(s.input_bytes), mb(s.bytes),
+             f"{100 * (1 - s.bytes / s.input_bytes):.0f} %", f"{s.ssim:.4f}",
+             "n/a" if s.butteraugli is None else f"{s.butteraugli:.3f}",
+             "yes" if s.kept_original else ""] for s in whole]
+    rows.append(["all", f"{sum(s.megapixels for s in whole):.1f}", mb(bytes_in), mb(bytes_out),
+                 f"{fig['saved_pct']:.0f} %", f"{fig['ssim']:.4f}",
+                 "n/a" if fig["butteraugli"] is None else f"{fig['butteraugli']:.3f}",
+                 str(sum(s.kept_original for s in whole))])
+    return Table(title="PNG at the default quality 90, whole corpus files (ours)",
+                 columns=["image", "MP", "bytes in", "bytes out", "saved", "SSIM",
+                          "butteraugli", "original kept"], rows=rows), fig
+
+
+def png_lossless_table(lossless: list[Sample]) -> tuple[Table | None, dict]:
+    if not lossless:
+        return None, {}
+    by = {e: [s for s in lossless if s.engine == e] for e in ("oxipng", "ours")}
+    bytes_in = sum(s.input_bytes for s in by["ours"])
+    megapixels = sum(s.megapixels for s in by["ours"])
+    fig = {e: {"saved_pct": 100 * (1 - sum(s.bytes for s in v) / bytes_in),
+               "seconds": sum(s.seconds or 0.0 for s in v)} for e, v in by.items()}
+    fig["identical"] = sum(s.ssim == 1.0 for s in by["ours"])
+    fig["images"] = len(by["ours"])
+    rows = [[label, str(len(by[e])), mb(bytes_in), mb(sum(s.bytes for s in by[e])),
+             f"{fig[e]['saved_pct']:.1f} %", f"{fig[e]['seconds']:.2f}",
+             f"{megapixels / fig[e]['seconds']:.2f}" if fig[e]["seconds"] else "n/a"]
+            for e, label in (("oxipng", "oxipng default preset"), ("ours", "ours, quality 100"))]
+    return Table(title="PNG lossless: quality 100 against oxipng's default preset, whole files",
+                 columns=["engine", "images", "bytes in", "bytes out", "saved", "seconds",
+                          "MP/s"], rows=rows,
+                 note=f"One core, same process, back to back per image. Ours pixel-identical to "
+                      f"the input: {fig['identical']}/{fig['images']}."), fig
+
+
+def calibration_table(found: Curves, formats: list[str]) -> Table:
+    """For each anchor: the native quality whose mean SSIM equals sharp's at that number."""
+    rows = []
+    for fmt in formats:
+        native = sorted(found.get((fmt, "ours-native"), []), key=lambda s: s.setting)
+        sharp = {s.setting: s for s in found.get((fmt, "sharp"), [])}
+        ours = {s.setting: s for s in found.get((fmt, "ours"), [])}
+        anchors = []
+        for q, t in sorted(sharp.items()):
+            match = _native_for(native, t.ssim)
+            anchors.append((q, match))
+            rows.append([fmt.upper(), str(q), f"{t.ssim:.4f}",
+                         f"{ours[q].ssim:.4f}" if q in ours else "n/a",
+                         "n/a" if match is None else str(match)])
+        pairs = ", ".join(f"({q}, {m})" for q, m in anchors if m is not None)
+        rows.append([fmt.upper(), "scale", "", "", f"(({pairs}), (100, 100))"])
+    return Table(title="Calibration: the native quality that gives sharp's SSIM",
+                 columns=["format", "UI quality", "sharp SSIM", "ours SSIM (current scale)",
+                          "native quality with that SSIM"], rows=rows)
+
+
+def _native_for(native: list[Stat], target: float) -> int | None:
+    """Linear interpolation of the native setting at ``target`` SSIM (monotone part only)."""
+    for low, high in pairwise(native):
+        if low.ssim <= target <= high.ssim and high.ssim > low.ssim:
+            return round(low.setting + (high.setting - low.setting) * (target - low.ssim) / (
+                high.ssim - low.ssim))
+    if native and target < native[0].ssim:
+        return native[0].setting
+    return None
+
+
+def _targets(figures: dict[str, dict], png_default: dict, png_lossless: dict) -> list[TargetCheck]:
+    out = []
+    for fmt, limit in TARGETS.items():
+        if fmt not in figures:
+            continue
+        value = figures[fmt]["default_ssim"]
+        want = f"<= {limit:+.0f} %" if limit else "<= 0 % (no more bytes)"
+        out.append(TargetCheck(name=f"{fmt.upper()} bytes vs sharp at equal mean SSIM, default",
+                               target=want, measured=_pct(value),
+                               met=None if value is None else value <= limit + PRECISION))
+        if fmt != "jpeg":
+            bd = figures[fmt]["bd_ssim"]
+            out.append(TargetCheck(name=f"{fmt.upper()} BD-rate vs sharp (SSIM, 70-95)",
+                                   target="<= 0 %", measured=_pct(bd),
+                                   met=None if bd is None else bd <= PRECISION))
+    if png_default:
+        d = png_default
+        out.append(TargetCheck(
+            name="PNG lossy default: saved, files grown, mean SSIM",
+            target=f">= {PNG_SAVED_MIN:.0f} %, 0, >= {PNG_SSIM_MIN}",
+            measured=f"{d['saved_pct']:.1f} %, {d['grown']}, {d['ssim']:.4f}",
+            met=d["saved_pct"] >= PNG_SAVED_MIN and d["grown"] == 0 and d["ssim"] >= PNG_SSIM_MIN))
+    if png_lossless:
+        o, x = png_lossless["ours"], png_lossless["oxipng"]
+        out.append(TargetCheck(
+            name="PNG lossless vs oxipng default: saved, seconds",
+            target=f">= {x['saved_pct']:.1f} %, <= {x['seconds']:.2f} s (+5 % timing noise)",
+            measured=f"{o['saved_pct']:.1f} %, {o['seconds']:.2f} s",
+            met=o["saved_pct"] >= x["saved_pct"] - PRECISION
+            and o["seconds"] <= x["seconds"] * TIME_NOISE))
+    return out
+
+
+def build_result(*, samples: list[Sample], lossless: list[Sample], crops: list[CorpusImage],
+                 corpus: list[CorpusImage], calibrate: bool, options: RunOptions,
+                 machine: MachineInfo, notes: list[str], started: float,
+                 crop_side: int) -> ScenarioResult:
+    found = curves(samples)
+    formats = [f for f in ("jpeg", "png", "webp", "avif") if any(k[0] == f for k in found)]
+    result = ScenarioResult(
+        name="quality_calibration" if calibrate else "quality",
+        title="Calibration of the quality scale" if calibrate else
+        "Bytes at equal quality: ours vs the original's engine (sharp)",
+        description=(f"Every format at a sweep of quality numbers, ours and sharp, on "
+                     f"{crop_side}-px centre crops of the corpus; SSIM on luma and butteraugli "
+                     "against the input. See bench/rd.py and bench/QUALITY.md."),
+        options=options, machine=machine, corpus=corpus, notes=notes,
+        started=dt.datetime.fromtimestamp(started, dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        duration_s=round(time.time() - started, 1),
+        data={"samples": samples + lossless, "curves": {f"{k[0]}/{k[1]}": v
+                                                         for k, v in found.items()},
+              "crops": crops})
+    if calibrate:
+        result.tables.append(calibration_table(found, formats))
+        return result
+    table, figures = comparison_table(found, formats)
+    result.tables.extend([table, settings_table(found, formats)])
+    default_table, png_default = png_default_table(samples)
+    lossless_table, png_lossless = png_lossless_table(lossless)
+    result.tables.extend(t for t in (default_table, lossless_table) if t is not None)
+    result.data["figures"] = figures
+    result.targets = _targets(figures, png_default, png_lossless)
+    return result
