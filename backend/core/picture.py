@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 
 from PIL import Image
@@ -32,6 +33,22 @@ class Picture:
     @property
     def animated(self) -> bool:
         return len(self.frames) > 1
+
+    def save(self, fmt: str, frames: list[Image.Image], options: dict[str, object]) -> bytes:
+        """``frames`` (this picture's pixels, possibly converted) encoded as ``fmt`` with the
+        carried EXIF/XMP and, for an animation, its timing: for the Pillow writers that take
+        metadata as raw bytes (WebP, AVIF)."""
+        options = dict(options)
+        if self.exif:
+            options["exif"] = self.exif
+        if self.xmp:
+            options["xmp"] = self.xmp
+        if len(frames) > 1:
+            options.update(save_all=True, append_images=frames[1:], duration=self.durations,
+                           loop=self.loop)
+        out = io.BytesIO()
+        frames[0].save(out, fmt, **options)
+        return out.getvalue()
 
 
 @dataclass(frozen=True, slots=True)

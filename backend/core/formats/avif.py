@@ -22,8 +22,6 @@ Decisions (measured with ``python -m bench.rd``; figures in ``bench/QUALITY.md``
 
 from __future__ import annotations
 
-import io
-
 from backend.core.formats.scale import Scale, native_quality
 from backend.core.loader import grey_to_rgb
 from backend.core.picture import EncodeRequest, Picture
@@ -62,16 +60,7 @@ def encode_native(picture: Picture, req: EncodeRequest, quality: int) -> bytes:
     }
     # Always given: Pillow would otherwise fall back to a profile left in the frame's info.
     options["icc_profile"] = icc
-    if picture.exif:
-        options["exif"] = picture.exif
-    if picture.xmp:
-        options["xmp"] = picture.xmp
-    if len(frames) > 1:
-        options.update(save_all=True, append_images=frames[1:], duration=picture.durations,
-                       loop=picture.loop)
-    out = io.BytesIO()
-    frames[0].save(out, "AVIF", **options)
-    return out.getvalue()
+    return picture.save("AVIF", frames, options)
 
 
 def optimize(data: bytes, req: EncodeRequest) -> bytes:

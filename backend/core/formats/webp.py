@@ -18,8 +18,6 @@ Decisions:
 
 from __future__ import annotations
 
-import io
-
 from backend.core.loader import grey_to_rgb
 from backend.core.picture import EncodeRequest, Picture
 
@@ -47,16 +45,7 @@ def encode_native(picture: Picture, req: EncodeRequest, quality: int) -> bytes:
         options = {"quality": quality, "alpha_quality": quality, "method": LOSSY_METHOD}
     if icc:
         options["icc_profile"] = icc
-    if picture.exif:
-        options["exif"] = picture.exif
-    if picture.xmp:
-        options["xmp"] = picture.xmp
-    if len(frames) > 1:
-        options.update(save_all=True, append_images=frames[1:], duration=picture.durations,
-                       loop=picture.loop)
-    out = io.BytesIO()
-    frames[0].save(out, "WEBP", **options)
-    return out.getvalue()
+    return picture.save("WEBP", frames, options)
 
 
 def optimize(data: bytes, req: EncodeRequest) -> bytes:
