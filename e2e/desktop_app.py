@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import skimage.data
 import websocket
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 90.0
@@ -121,6 +123,18 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def sample_photos(folder: Path) -> list[Path]:
+    """Two real JPEG photos and a PNG, created in ``folder`` (which must not exist yet)."""
+    folder.mkdir()
+    cat = folder / "chelsea.jpg"
+    Image.fromarray(skimage.data.chelsea()).save(cat, quality=98)
+    coffee = folder / "coffee.jpg"
+    Image.fromarray(skimage.data.coffee()[::2, ::2]).save(coffee, quality=98)
+    astronaut = folder / "astronaut.png"
+    Image.fromarray(skimage.data.astronaut()).resize((256, 256)).save(astronaut)
+    return [cat, coffee, astronaut]
 
 
 @contextmanager

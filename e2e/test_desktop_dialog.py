@@ -25,8 +25,7 @@ import subprocess
 import time
 from pathlib import Path
 
-import skimage.data
-from desktop_app import ROOT, Desktop
+from desktop_app import ROOT, Desktop, sample_photos
 from PIL import Image
 
 FAILURE_SHOT = ROOT / "test-artifacts" / "desktop-dialog-failure.png"
@@ -135,21 +134,10 @@ def _save_screen_with_dialog(app: Desktop, window: str, path: Path) -> None:
     raise AssertionError(f"the dialog at {box} was never drawn; see {path}")
 
 
-def _photos(folder: Path) -> list[Path]:
-    folder.mkdir()
-    cat = folder / "chelsea.jpg"
-    Image.fromarray(skimage.data.chelsea()).save(cat, quality=98)
-    coffee = folder / "coffee.jpg"
-    Image.fromarray(skimage.data.coffee()[::2, ::2]).save(coffee, quality=98)
-    astronaut = folder / "astronaut.png"
-    Image.fromarray(skimage.data.astronaut()).resize((256, 256)).save(astronaut)
-    return [cat, coffee, astronaut]
-
-
 def test_files_typed_into_the_native_dialog_are_optimized_beside_their_sources(
     desktop: Desktop, tmp_path: Path, artifacts: Path
 ) -> None:
-    photos = _photos(tmp_path / "photos")
+    photos = sample_photos(tmp_path / "photos")
     notes = tmp_path / "photos" / "notes.txt"
     notes.write_text("not a picture")
     assert desktop.cdp.evaluate(RECORD_PICKS) is True

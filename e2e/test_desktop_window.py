@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 import skimage.data
-from desktop_app import Desktop
+from desktop_app import Desktop, sample_photos
 from PIL import Image
 
 # xwininfo -tree: '"Image Optimizer": ("__main__.py" "__main__.py")  1200x900+40+46  +40+46'
@@ -83,17 +83,6 @@ app.exec()
 """
 
 
-def _photos(folder: Path) -> list[Path]:
-    folder.mkdir()
-    cat = folder / "chelsea.jpg"
-    Image.fromarray(skimage.data.chelsea()).save(cat, quality=98)
-    coffee = folder / "coffee.jpg"
-    Image.fromarray(skimage.data.coffee()[::2, ::2]).save(coffee, quality=98)
-    astronaut = folder / "astronaut.png"
-    Image.fromarray(skimage.data.astronaut()).resize((256, 256)).save(astronaut)
-    return [cat, coffee, astronaut]
-
-
 def test_window_is_titled_image_optimizer(desktop: Desktop) -> None:
     tree = subprocess.run(
         ["xwininfo", "-root", "-tree"], env={**os.environ, "DISPLAY": desktop.display},
@@ -106,7 +95,7 @@ def test_window_is_titled_image_optimizer(desktop: Desktop) -> None:
 def test_optimize_images_through_the_js_bridge_with_progress_events(
     desktop: Desktop, tmp_path: Path, artifacts: Path
 ) -> None:
-    photos = _photos(tmp_path / "photos")
+    photos = sample_photos(tmp_path / "photos")
     cdp = desktop.cdp
     assert cdp.evaluate("import('./js/bridge.js').then(b => b.ready())") == "desktop"
     cdp.evaluate(
