@@ -97,3 +97,6 @@ def test_workers_are_fed_ahead_only_while_enough_work_is_queued() -> None:
     assert wants_work(open_assignments=1, prefetch=True, queued=4, workers=2)
     assert not wants_work(open_assignments=1, prefetch=True, queued=3, workers=2)
     assert not wants_work(open_assignments=2, prefetch=True, queued=100, workers=2)
+    # A big image is never held ahead: it would be locked to a worker that is still busy.
+    assert not wants_work(open_assignments=1, prefetch=True, queued=100, workers=2,
+                          next_small=False)

@@ -384,7 +384,8 @@ class ProcessPool:
         for prefetch in (False, True):
             for handle in self._workers.values():
                 if (self._queue.queued and handle.ready and wants_work(
-                        len(handle.assignments), prefetch, self._queue.queued, self.size)):
+                        len(handle.assignments), prefetch, self._queue.queued, self.size,
+                        self._queue.next_is_small())):
                     self._assign(handle, self._queue.next_chunk(self.size))
 
     def _assign(self, handle: WorkerHandle, chunk: list[Job]) -> None:
