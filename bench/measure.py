@@ -78,6 +78,8 @@ def summarize(
         failed=max(g.failed for g in per_run) + len(written[0][group].missing),
         kept_original=middle.kept_original,
         first_result_s=round(statistics.median(firsts), 4) if firsts else None,
+        cores_busy=round(middle.cpu_s / middle.wall_s, 3)
+        if middle.cpu_s is not None and middle.wall_s else None,
         stages=middle.stages, benchmark=middle.benchmark,
         benchmark_text=middle.benchmark_text, errors=errors[:5],
     )
@@ -103,8 +105,17 @@ def combined(stats: list[SpeedStat]) -> SpeedStat:
         mp_per_s=round(megapixels / median, 3) if median else 0.0,
         images_per_s=round(images / median, 3) if median else 0.0,
         failed=sum(s.failed for s in stats), kept_original=sum(s.kept_original for s in stats),
-        stages=stages or None, errors=[e for s in stats for e in s.errors][:5],
+        cores_busy=_weighted_cores(stats), stages=stages or None,
+        errors=[e for s in stats for e in s.errors][:5],
     )
+
+
+def _weighted_cores(stats: list[SpeedStat]) -> float | None:
+    """Cores busy over all groups: each group's figure weighted by its wall time."""
+    if any(s.cores_busy is None for s in stats):
+        return None
+    wall = sum(s.median_s for s in stats)
+    return round(sum(s.cores_busy * s.median_s for s in stats) / wall, 3) if wall else None
 
 
 def _group(run: SpeedRun, name: str) -> GroupRun:

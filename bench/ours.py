@@ -26,6 +26,7 @@ import msgspec
 from backend.core.pipeline import optimize_file, warm_up
 from backend.core.worker import limit_codec_threads
 from backend.types import ImageSettings, OptimizationResult, ProgressEvent, Task
+from bench.cpu import tree_cpu_s
 from bench.machine import versions
 from bench.schema import (
     GroupRun,
@@ -122,7 +123,7 @@ def run_loop(job: SpeedJob) -> SpeedRun:
         stages: dict[str, float] = {}
         results = []
         first: float | None = None
-        t0 = time.perf_counter()
+        cpu0, t0 = tree_cpu_s(), time.perf_counter()
         for im in group.images:
             result, times = optimize_file(im.input, im.output, SETTINGS)
             results.append(result)
@@ -131,6 +132,7 @@ def run_loop(job: SpeedJob) -> SpeedRun:
             for stage, seconds in msgspec.structs.asdict(times).items():
                 stages[stage] = stages.get(stage, 0.0) + seconds
         run = _outcome(group.name, time.perf_counter() - t0, results)
+        run.cpu_s = tree_cpu_s() - cpu0
         run.first_result_s = first
         run.stages = stages
         groups.append(run)
@@ -146,11 +148,13 @@ def run_pool(job: SpeedJob) -> SpeedRun:
             _prime([im.input for im in group.images])
             events.reset()
             tasks = _tasks(group.images)
-            t0 = time.perf_counter()
+            cpu0, t0 = tree_cpu_s(), time.perf_counter()
             results = optimizer.optimize_images(tasks, benchmark=True)
             wall = time.perf_counter() - t0
+            cpu = tree_cpu_s() - cpu0
             events.wait_final()
             run = _outcome(group.name, wall, results)
+            run.cpu_s = cpu
             run.first_result_s = events.times[0] - t0 if events.times else None
             report = optimizer.last_benchmark()
             if report is not None:

@@ -68,6 +68,7 @@ class GroupRun(Struct, kw_only=True):
     kept_original: int = 0
     errors: list[str] = field(default_factory=list)
     stages: dict[str, float] | None = None  # seconds summed over images (ours only)
+    cpu_s: float | None = None  # CPU seconds of the contender's processes (ours only)
     benchmark: dict[str, Any] | None = None  # the pool's BenchmarkReport, as builtins
     benchmark_text: str | None = None  # and as its own render()
 
@@ -159,6 +160,7 @@ class SpeedStat(Struct, kw_only=True):
     failed: int
     kept_original: int
     first_result_s: float | None = None
+    cores_busy: float | None = None  # CPU seconds / wall seconds, median run (ours only)
     stages: dict[str, float] | None = None
     benchmark: dict[str, Any] | None = None
     benchmark_text: str | None = None

@@ -73,7 +73,11 @@ def test_scaling_times_loop_and_both_pools_on_each_format_without_failures(resul
     assert by_key[("pool", 2, "jpeg")]["benchmark"]["workers"] == 2
     ratios = data["data"]["ratios"]["all"]
     assert all(ratios[k] > 0 for k in ("pool_n_over_pool_1", "pool_1_over_loop"))
-    assert [t["met"] in (True, False) for t in data["targets"]] == [True, True]
+    assert [t["met"] in (True, False) for t in data["targets"]] == [True, True, True]
+    assert "stays on one core" in data["targets"][2]["name"]
+    # Cores busy is CPU over wall: a loop cannot use more than the two cores here.
+    assert 0 <= by_key[("loop", 1, "all")]["cores_busy"] <= 2.5
+    assert by_key[("pool", 2, "all")]["cores_busy"] is not None
     markdown = (results / "scaling.md").read_text()
     assert "| group | contender |" in markdown and "pool-2 / pool-1" in markdown
 

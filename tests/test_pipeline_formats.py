@@ -191,6 +191,25 @@ def test_png_palette_is_used_for_artwork_at_default_quality(real_png: Path) -> N
     assert result.optimized_size < 0.6 * result.original_size
 
 
+def test_png_input_palette_keeps_oxipngs_palette_reductions(tmp_path: Path,
+                                                             pixels: Callable) -> None:
+    # Palette sorting is skipped only for palettes libimagequant made; a palette that came with
+    # the file (here 256 entries, two used) must still shrink to 1 bit per pixel.
+    src = tmp_path / "two-of-256.png"
+    image = Image.new("P", (64, 64), 3)
+    image.putpalette([c for i in range(256) for c in (i, 255 - i, (7 * i) % 256)])
+    for x in range(64):
+        for y in range(0, 64, 2):
+            image.putpixel((x, y + (x // 8) % 2), 200)
+    image.save(src)
+    result, _ = run(src, "png", 90)
+    data = Path(result.optimized_path).read_bytes()
+    assert data[24] == 1  # IHDR bit depth
+    with Image.open(result.optimized_path) as out:
+        assert out.mode == "P" and len(out.getpalette() or []) == 2 * 3
+    assert np.array_equal(pixels(result.optimized_path, "RGB"), pixels(src, "RGB"))
+
+
 # ---- orientation, ICC, alpha, metadata -------------------------------------------------------
 
 

@@ -25,13 +25,14 @@ def no_needs(_: Context) -> list[Need]:
 
 
 SPEED_COLUMNS = ["contender", "images", "MP", "median s", "spread", "MP/s", "images/s",
-                 "first result s", "bytes in", "bytes out", "failed"]
+                 "first result s", "cores busy", "bytes in", "bytes out", "failed"]
 
 
 def speed_row(label: str, s: SpeedStat) -> list[str]:
     first = "n/a" if s.first_result_s is None else f"{s.first_result_s:.3f}"
+    cores = "n/a" if s.cores_busy is None else f"{s.cores_busy:.2f}"
     return [label, str(s.images), f"{s.megapixels:.1f}", f"{s.median_s:.3f}",
-            f"{s.spread_pct:.0f}%", f"{s.mp_per_s:.2f}", f"{s.images_per_s:.2f}", first,
+            f"{s.spread_pct:.0f}%", f"{s.mp_per_s:.2f}", f"{s.images_per_s:.2f}", first, cores,
             mb(s.bytes_in), mb(s.bytes_out), str(s.failed)]
 
 
