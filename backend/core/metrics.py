@@ -172,6 +172,8 @@ class BenchmarkRecorder:
         wait = max(0.0, done.started - job.enqueued)
         self.wait_total += wait
         self.wait_max = max(self.wait_max, wait)
+        while slot >= len(self.slots):  # the pool grew during the batch
+            self.slots.append(_Slot())
         record = self.slots[slot]
         record.tasks += 1
         record.busy += done.finished - done.started

@@ -176,6 +176,14 @@ class ImageOptimizer:
     def info(self) -> PoolInfo:
         return self._pool.info()
 
+    def set_workers(self, workers: object = None) -> int:
+        """Resize the running pool (None: the default size, see ``resolve_worker_count``);
+        a batch in progress goes on, no image is dropped. Returns the new size."""
+        count = resolve_worker_count(workers)
+        self._pool.resize(count)
+        self.workers = count
+        return count
+
     def last_benchmark(self) -> BenchmarkReport | None:
         with self._benchmark_lock:
             return self._benchmark

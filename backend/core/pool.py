@@ -21,6 +21,9 @@ Decisions:
   a running encoder), deletes their partial files and settles every cancelled image as
   ``status="cancelled"`` before returning; replacements start in the background. An image a killed
   worker finished just before the kill keeps its real result.
+- Resize (the app's worker setting) works on a running pool: new slots are filled and warmed in
+  the background; surplus workers get no new images, finish what they hold and exit. No image
+  is dropped or restarted, so the setting can change in the middle of a batch.
 - Shutdown cancels, lets idle workers exit on EOF, kills stragglers and joins every process; it
   also runs at interpreter exit (atexit), and workers die with the app even when the app is
   SIGKILLed (their lifeline, see worker.py).
@@ -195,6 +198,20 @@ class ProcessPool:
                 log.info("cancelled", extra={"images": count, "killed": len(victims)})
             return count
 
+    def resize(self, workers: int) -> None:
+        """Run ``workers`` processes from now on (already validated, see ``resize`` above)."""
+        with self._lock:
+            if self._closing:
+                raise PoolError("the worker pool is shut down")
+            if workers == self.size:
+                return
+            log.info("pool resized", extra={"from": self.size, "to": workers})
+            self.size = workers
+            if self._started and self._ready_count() < workers:
+                self._all_ready.clear()
+            self._retire_surplus()
+        self._wake()  # the dispatcher fills new slots
+
     def active_inputs(self) -> list[str]:
         with self._lock:
             flying = [job.input_path for w in self._workers.values() for job in w.jobs]
@@ -204,7 +221,7 @@ class ProcessPool:
         with self._lock:
             handles = list(self._workers.values())
             return PoolInfo(
-                workers=self.size, alive=len(handles), ready=sum(w.ready for w in handles),
+                workers=self.size, alive=len(handles), ready=self._ready_count(),
                 started=self._started, busy=sum(bool(w.jobs) for w in handles),
                 queued=self._queue.queued, inFlight=sum(len(w.jobs) for w in handles),
                 batches=len(self._batches), restarts=self._restarts,
@@ -363,7 +380,7 @@ class ProcessPool:
             handle.ready = True
             self._startup_failures = 0
             log.debug("worker ready", extra={"pid": message.pid, "warmup": message.warmup})
-            if sum(w.ready for w in self._workers.values()) == self.size:
+            if self._ready_count() >= self.size:
                 self._all_ready.set()
         elif handle.jobs and handle.jobs[0].key == message.key:
             self._settle(handle.job_done(), message.result, message, handle)
@@ -379,14 +396,24 @@ class ProcessPool:
             while not handle.eof and handle.results.poll() and self._receive(handle):
                 pass
 
+    def _ready_count(self) -> int:
+        return sum(w.ready and not w.retiring for w in self._workers.values())
+
     def _dispatch(self) -> None:
         # Idle workers first, then one assignment ahead for busy ones.
         for prefetch in (False, True):
             for handle in self._workers.values():
-                if (self._queue.queued and handle.ready and wants_work(
-                        len(handle.assignments), prefetch, self._queue.queued, self.size,
-                        self._queue.next_is_small())):
+                if (self._queue.queued and handle.ready and not handle.retiring
+                        and handle.slot < self.size
+                        and wants_work(len(handle.assignments), prefetch, self._queue.queued,
+                                       self.size, self._queue.next_is_small())):
                     self._assign(handle, self._queue.next_chunk(self.size))
+        self._retire_surplus()
+
+    def _retire_surplus(self) -> None:
+        for handle in self._workers.values():
+            if handle.slot >= self.size and not handle.jobs and not handle.retiring:
+                handle.retire()
 
     def _assign(self, handle: WorkerHandle, chunk: list[Job]) -> None:
         handle.jobs.extend(chunk)
@@ -403,6 +430,9 @@ class ProcessPool:
         self._rewatch = True
         self._graveyard.append(handle)
         how = handle.exit_description()
+        if handle.retiring and not handle.jobs:
+            log.info("surplus worker exited", extra={"pid": handle.pid, "exit": how})
+            return
         if not handle.ready:
             self._startup_failed(f"a worker died while starting ({how})")
             return

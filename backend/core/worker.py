@@ -208,6 +208,7 @@ class WorkerHandle:
         self.lifeline: Connection = life_w  # never written: closing it (or dying) ends the worker
         self.ready = False
         self.eof = False
+        self.retiring = False  # surplus after a resize: gets no new work, exits once idle
         self.jobs: deque[Job] = deque()
         self.assignments: deque[int] = deque()
         self._encoder = msgspec.msgpack.Encoder()
@@ -229,6 +230,11 @@ class WorkerHandle:
         if code < 0:
             return f"signal {-code}"
         return f"exit code {code}"
+
+    def retire(self) -> None:
+        """Ask the worker to exit once it has reported what it holds: EOF on its task pipe."""
+        self.retiring = True
+        self.tasks.close()
 
     def close(self) -> None:
         self.tasks.close()
