@@ -13,6 +13,9 @@ Decisions:
 - The browser shell confines every path argument to its session folder (``path_root``): the page
   only ever needs its uploads, so a leaked token could not read or write elsewhere on the disk.
 - ``pick_files`` with ``folders: true`` expands the chosen folders one level deep, like a drop.
+- ``save_preferences`` saves first and then resizes the running pool (a batch in progress goes on;
+  see ProcessPool.resize), so a refused save changes nothing. The saved worker count applies at
+  the next launch too, unless ``--workers`` or $IMAGE_OPTIMIZER_WORKERS is given there.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import metadata
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -29,6 +33,7 @@ import msgspec
 from msgspec import Meta, Struct, field
 
 from backend.core.discovery import SUPPORTED_INPUTS, Skipped, expand_paths
+from backend.core.worker import cpu_count, max_workers
 from backend.errors import (
     ForbiddenPathError,
     OptimizerError,
@@ -37,8 +42,8 @@ from backend.errors import (
     ValidationError,
     error_envelope,
 )
-from backend.settings_store import SettingsStore
-from backend.types import ImageSettings, OptimizationResult, Task
+from backend.settings_store import PreferencesStore, SettingsStore
+from backend.types import AppPreferences, ImageSettings, OptimizationResult, Task
 from backend.validation import convert, decode_tasks
 
 if TYPE_CHECKING:
@@ -62,6 +67,11 @@ class AppContext:
     pick_files: Callable[[bool], list[str]] | None = None
     # Browser only: every path argument must resolve inside this folder.
     path_root: str | None = None
+
+    @cached_property
+    def preferences(self) -> PreferencesStore:
+        """Kept next to the settings file."""
+        return PreferencesStore(self.settings.path.parent)
 
 
 class ErrorBody(Struct):
@@ -108,6 +118,10 @@ class SaveSettingsArgs(Struct, forbid_unknown_fields=True):
     settings: ImageSettings
 
 
+class SavePreferencesArgs(Struct, forbid_unknown_fields=True):
+    preferences: AppPreferences
+
+
 class PathsResult(Struct):
     paths: list[str]
     skipped: list[Skipped]
@@ -123,6 +137,8 @@ class AppInfo(Struct):
     shell: Shell
     workers: int
     alive: int
+    cpuCount: int
+    maxWorkers: int  # the largest worker count this machine accepts
     supportedInputs: list[str]
     outputFormats: list[str]
 
@@ -259,6 +275,24 @@ def _save_settings(context: AppContext, args: SaveSettingsArgs) -> ImageSettings
     return context.settings.save(args.settings)
 
 
+@register_command("load_preferences", NoArgs)
+def _load_preferences(context: AppContext, _args: NoArgs) -> AppPreferences:
+    return context.preferences.load()
+
+
+@register_command("save_preferences", SavePreferencesArgs)
+def _save_preferences(context: AppContext, args: SavePreferencesArgs) -> AppPreferences:
+    workers = args.preferences.workers
+    limit = max_workers()
+    if workers is not None and workers > limit:
+        raise ValidationError(
+            f"Invalid preferences: workers = {workers}: this machine takes 1 to {limit} "
+            f"(8 per CPU, {cpu_count()} CPUs), or null for one per CPU")
+    saved = context.preferences.save(args.preferences)
+    context.optimizer.set_workers(workers)
+    return saved
+
+
 @register_command("get_app_info", NoArgs)
 def _get_app_info(context: AppContext, _args: NoArgs) -> AppInfo:
     pool = context.optimizer.info()
@@ -268,6 +302,8 @@ def _get_app_info(context: AppContext, _args: NoArgs) -> AppInfo:
         shell=context.shell,
         workers=pool.workers,
         alive=pool.alive,
+        cpuCount=cpu_count(),
+        maxWorkers=max_workers(),
         supportedInputs=sorted(SUPPORTED_INPUTS),
         outputFormats=list(OUTPUT_FORMATS),
     )

@@ -1,9 +1,9 @@
-"""The user's saved ImageSettings, kept between launches.
+"""What the user chose, kept between launches: ImageSettings and AppPreferences.
 
 Decisions:
-- One JSON file, ``settings.json``, in the user config dir (platformdirs:
-  ``~/.config/image-optimizer`` on Linux). ``IMAGE_OPTIMIZER_CONFIG_DIR`` overrides the folder so
-  tests and portable setups never touch the real one.
+- One JSON file each, ``settings.json`` and ``preferences.json``, in the user config dir
+  (platformdirs: ``~/.config/image-optimizer`` on Linux). ``IMAGE_OPTIMIZER_CONFIG_DIR``
+  overrides the folder so tests and portable setups never touch the real one.
 - Written atomically: a temporary file in the same folder, fsync, then ``os.replace``, so a crash
   mid-save leaves the previous settings, never half a file.
 - A file that cannot be read or no longer validates (hand-edited, truncated, from a future
@@ -18,20 +18,24 @@ import logging
 import os
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, Generic, TypeVar
 
 import msgspec
 import platformdirs
 
 from backend.errors import OutputError, ValidationError
-from backend.types import ImageSettings
-from backend.validation import decode_settings
+from backend.types import AppPreferences, ImageSettings
+from backend.validation import decode_preferences, decode_settings
 
 log = logging.getLogger(__name__)
 
 APP_DIR_NAME = "image-optimizer"
 CONFIG_DIR_ENV = "IMAGE_OPTIMIZER_CONFIG_DIR"
 SETTINGS_FILE = "settings.json"
+PREFERENCES_FILE = "preferences.json"
+T = TypeVar("T")
 
 
 def config_dir() -> Path:
@@ -41,38 +45,45 @@ def config_dir() -> Path:
     return Path(platformdirs.user_config_dir(APP_DIR_NAME, appauthor=False))
 
 
-class SettingsStore:
-    """Load and save one ImageSettings; safe to call from several threads."""
+class JsonStore(Generic[T]):
+    """Load and save one validated value in one JSON file; safe to call from several threads."""
 
-    def __init__(self, directory: Path | None = None) -> None:
-        self.path = (directory or config_dir()) / SETTINGS_FILE
+    def __init__(self, filename: str, decode: Callable[[Any], T], default: Callable[[], T],
+                 what: str, directory: Path | None = None) -> None:
+        self.path = (directory or config_dir()) / filename
+        self._decode = decode
+        self._default = default
+        self._what = what
         self._lock = threading.Lock()
 
-    def load(self) -> ImageSettings:
+    def load(self) -> T:
         with self._lock:
             try:
                 raw = self.path.read_bytes()
             except FileNotFoundError:
-                return ImageSettings()
+                return self._default()
             except OSError as exc:
-                log.warning("settings unreadable, using defaults: path=%s error=%s", self.path, exc)
-                return ImageSettings()
+                log.warning("%s unreadable, using defaults: path=%s error=%s", self._what,
+                            self.path, exc)
+                return self._default()
             try:
-                return decode_settings(msgspec.json.decode(raw))
+                return self._decode(msgspec.json.decode(raw))
             except (msgspec.DecodeError, ValidationError) as exc:
-                log.warning("settings corrupt, using defaults: path=%s error=%s", self.path, exc)
-                return ImageSettings()
+                log.warning("%s corrupt, using defaults: path=%s error=%s", self._what,
+                            self.path, exc)
+                return self._default()
 
-    def save(self, settings: ImageSettings) -> ImageSettings:
-        data = msgspec.json.format(msgspec.json.encode(settings), indent=2) + b"\n"
+    def save(self, value: T) -> T:
+        data = msgspec.json.format(msgspec.json.encode(value), indent=2) + b"\n"
         with self._lock:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 fd, tmp = tempfile.mkstemp(
-                    dir=self.path.parent, prefix=f".{SETTINGS_FILE}.", suffix=".tmp"
+                    dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp"
                 )
             except OSError as exc:
-                raise OutputError(f"cannot save settings in {self.path.parent}: {exc}") from exc
+                raise OutputError(
+                    f"cannot save {self._what} in {self.path.parent}: {exc}") from exc
             try:
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(data)
@@ -82,5 +93,16 @@ class SettingsStore:
             except OSError as exc:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
-                raise OutputError(f"cannot save settings to {self.path}: {exc}") from exc
-        return settings
+                raise OutputError(f"cannot save {self._what} to {self.path}: {exc}") from exc
+        return value
+
+
+class SettingsStore(JsonStore[ImageSettings]):
+    def __init__(self, directory: Path | None = None) -> None:
+        super().__init__(SETTINGS_FILE, decode_settings, ImageSettings, "settings", directory)
+
+
+class PreferencesStore(JsonStore[AppPreferences]):
+    def __init__(self, directory: Path | None = None) -> None:
+        super().__init__(PREFERENCES_FILE, decode_preferences, AppPreferences, "preferences",
+                         directory)

@@ -53,6 +53,14 @@ class ImageSettings(Struct, forbid_unknown_fields=True, kw_only=True):
     keepMetadata: bool = False
 
 
+class AppPreferences(Struct, forbid_unknown_fields=True, kw_only=True):
+    """App-wide choices that are not about images (ours; the original had none)."""
+
+    # Worker processes; None: one per CPU. The upper bound here is the pool's absolute one; the
+    # command also checks this machine's (8 per CPU).
+    workers: Annotated[int, Meta(ge=1, le=64)] | None = None
+
+
 class Task(Struct, forbid_unknown_fields=True, kw_only=True):
     input_path: Annotated[str, Meta(min_length=1)]
     output_path: str | None = None

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from backend.errors import ValidationError
-from backend.types import ImageSettings, Task, TaskArray
+from backend.types import AppPreferences, ImageSettings, Task, TaskArray
 
 T = TypeVar("T")
 
@@ -49,6 +49,10 @@ def convert(obj: Any, type_: type[T], *, what: str) -> T:
 
 def decode_settings(obj: Any) -> ImageSettings:
     return convert({} if obj is None else obj, ImageSettings, what="settings")
+
+
+def decode_preferences(obj: Any) -> AppPreferences:
+    return convert({} if obj is None else obj, AppPreferences, what="preferences")
 
 
 _ARRAY_FIELDS = {"[0]": "input_path", "[1]": "output_path", "[2]": "settings"}

@@ -13,6 +13,8 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
+import json
 import os
 import queue
 import re
@@ -26,6 +28,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from desktop_app import Desktop, running_desktop
@@ -79,6 +82,20 @@ class Served:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
+    def invoke(self, command: str, args: dict[str, Any] | None = None) -> Any:
+        """One command over the HTTP bridge, as the page sends it; returns the result."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            conn.request("POST", f"/api/invoke/{command}", json.dumps(args or {}), {
+                "Host": f"127.0.0.1:{self.port}", "X-Image-Optimizer-Token": self.token,
+                "Content-Type": "application/json"})
+            response = conn.getresponse()
+            body = json.loads(response.read())
+        finally:
+            conn.close()
+        assert response.status == 200, body
+        return body
+
 
 def _drain(stream: Iterator[str], lines: queue.Queue[str | None]) -> None:
     for line in stream:
@@ -88,18 +105,21 @@ def _drain(stream: Iterator[str], lines: queue.Queue[str | None]) -> None:
 
 @contextlib.contextmanager
 def start_server(
-    root: Path, *, config_dir: Path | None = None, workers: int = 2
+    root: Path, *, config_dir: Path | None = None, workers: int | None = 2
 ) -> Iterator[Served]:
-    """Run ``image-optimizer serve`` until the block ends. Reuse ``config_dir`` to relaunch."""
+    """Run ``image-optimizer serve`` until the block ends. Reuse ``config_dir`` to relaunch;
+    ``workers=None`` gives no ``--workers``, so the saved preference decides."""
     config_dir = config_dir or root / "config"
     root.mkdir(parents=True, exist_ok=True)
     # Short on purpose: the worker pool puts a Unix socket in TMPDIR (108-byte path limit).
     temp_dir = Path(tempfile.mkdtemp(prefix="io-e2e-", dir="/tmp"))
     log_path = root / "server.log"
     env = {**os.environ, "IMAGE_OPTIMIZER_CONFIG_DIR": str(config_dir), "TMPDIR": str(temp_dir)}
+    env.pop("IMAGE_OPTIMIZER_WORKERS", None)
+    size = [] if workers is None else ["--workers", str(workers)]
     with open(log_path, "a") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "backend", "serve", "--port", "0", "--workers", str(workers)],
+            [sys.executable, "-m", "backend", "serve", "--port", "0", *size],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=log, text=True,
         )
     assert process.stdout is not None
@@ -161,6 +181,11 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1200, "height": 900}, accept_downloads=True)
     page = context.new_page()
+    # Playwright turns on file-chooser interception when the first listener is added, without
+    # waiting for Chromium's reply: a key press right after `expect_file_chooser()` could beat
+    # it and open an unseen native chooser (2 runs in 5 here). A listener from the start leaves
+    # interception on for the page's whole life.
+    page.on("filechooser", lambda _chooser: None)
     yield page
     context.close()
 

@@ -114,3 +114,44 @@ def test_options_survive_a_reload_and_a_relaunch(page: Page, tmp_path: Path) -> 
         open_app(page, relaunched)
         page.get_by_test_id("options-button").click()
         expect_saved_options()
+
+
+def test_the_workers_choice_resizes_the_pool_and_is_used_at_the_next_launch(
+    page: Page, tmp_path: Path, artifacts: Path
+) -> None:
+    first = tmp_path / "first"
+    with start_server(first, workers=None) as served:
+        info = served.invoke("get_app_info")
+        auto = min(info["cpuCount"], info["maxWorkers"])
+        assert info["workers"] == auto
+        open_app(page, served)
+        page.get_by_test_id("options-button").click()
+        workers = page.get_by_test_id("workers-select")
+        expect(workers).to_have_value("")
+        expect(workers.locator("option").first).to_have_text(f"Auto ({auto})")
+        expect(page.get_by_test_id("options-menu")).to_have_css("opacity", "1")
+        page.screenshot(path=str(artifacts / "ui-options-workers.png"))
+        with page.expect_response(
+            lambda r: r.url.endswith("/api/invoke/save_preferences")
+        ) as saved:
+            workers.select_option("3")
+        assert saved.value.ok and saved.value.json() == {"workers": 3}
+        info = served.invoke("get_app_info")
+        assert info["workers"] == 3
+
+        # The same page still optimizes on the resized pool.
+        page.get_by_test_id("options-button").click()  # close the menu
+        with Image.open(SAMPLES / "chelsea.png") as sample:
+            sample.save(tmp_path / "chelsea.png")
+        with page.expect_file_chooser() as chooser:
+            page.get_by_test_id("dropzone").click()
+        chooser.value.set_files(str(tmp_path / "chelsea.png"))
+        expect(page.get_by_test_id("result-row")).to_have_attribute("data-status", "ok",
+                                                                    timeout=60_000)
+
+    with start_server(tmp_path / "second", config_dir=first / "config",
+                      workers=None) as relaunched:
+        assert relaunched.invoke("get_app_info")["workers"] == 3
+        open_app(page, relaunched)
+        page.get_by_test_id("options-button").click()
+        expect(page.get_by_test_id("workers-select")).to_have_value("3")

@@ -371,5 +371,78 @@ def test_app_info_describes_shell_pool_and_formats(context: AppContext) -> None:
     assert info["shell"] == "desktop"
     assert info["workers"] == 2
     assert info["alive"] == 2
+    assert info["cpuCount"] >= 1 and info["maxWorkers"] == min(64, 8 * info["cpuCount"])
     assert {"jpeg", "png", "webp", "avif", "gif", "tiff", "bmp"} <= set(info["supportedInputs"])
     assert info["outputFormats"] == ["jpeg", "png", "webp", "avif"]
+
+
+# ---- preferences (worker count) -----------------------------------------------------------------
+
+
+@pytest.fixture
+def own_pool(tmp_path: Path) -> Iterator[AppContext]:
+    """A context with a one-worker pool of its own: these tests resize it."""
+    with ImageOptimizer(workers=1) as opt:
+        opt.start(wait=True)
+        yield AppContext(optimizer=opt, settings=SettingsStore(tmp_path / "config"),
+                         shell="desktop")
+
+
+def test_saved_worker_count_resizes_the_pool_and_is_kept(own_pool: AppContext) -> None:
+    assert ok(invoke("load_preferences", {}, own_pool)) == {"workers": None}
+    assert ok(invoke("save_preferences", {"preferences": {"workers": 3}}, own_pool)) == {
+        "workers": 3}
+    own_pool.optimizer.start(wait=True)
+    info = ok(invoke("get_app_info", {}, own_pool))
+    assert (info["workers"], info["alive"]) == (3, 3)
+    assert ok(invoke("load_preferences", {}, own_pool)) == {"workers": 3}
+    on_disk = msgspec.json.decode((own_pool.settings.path.parent / "preferences.json").read_bytes())
+    assert on_disk == {"workers": 3}
+    ok(invoke("save_preferences", {"preferences": {"workers": None}}, own_pool))
+    assert ok(invoke("get_app_info", {}, own_pool))["workers"] == min(
+        info["cpuCount"], info["maxWorkers"])
+
+
+@pytest.mark.parametrize(("preferences", "needle"), [
+    ({"workers": 0}, "workers = 0: Expected `int` >= 1"),
+    ({"workers": -2}, "workers = -2: Expected `int` >= 1"),
+    ({"workers": 65}, "workers = 65: Expected `int` <= 64"),
+    ({"workers": 2.5}, "workers = 2.5: Expected `int | null`, got `float`"),
+    ({"workers": "2"}, "workers = \"2\": Expected `int | null`, got `str`"),
+    ({"threads": 2}, "Object contains unknown field `threads`"),
+])
+def test_bad_worker_preferences_change_nothing(
+    own_pool: AppContext, preferences: dict, needle: str
+) -> None:
+    ok(invoke("save_preferences", {"preferences": {"workers": 2}}, own_pool))
+    message = refused(invoke("save_preferences", {"preferences": preferences}, own_pool),
+                      "validation")
+    assert needle in message
+    assert ok(invoke("load_preferences", {}, own_pool)) == {"workers": 2}
+    assert own_pool.optimizer.info().workers == 2
+
+
+def test_a_worker_count_beyond_this_machine_is_refused_naming_its_limit(
+    own_pool: AppContext,
+) -> None:
+    info = ok(invoke("get_app_info", {}, own_pool))
+    too_many = info["maxWorkers"] + 1
+    if too_many > 64:
+        pytest.skip("this machine accepts the absolute maximum")
+    message = refused(invoke("save_preferences", {"preferences": {"workers": too_many}},
+                             own_pool), "validation")
+    assert f"this machine takes 1 to {info['maxWorkers']}" in message
+    assert own_pool.optimizer.info().workers == 1
+
+
+def test_unwritable_preferences_leave_the_pool_alone(
+    optimizer: ImageOptimizer, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the config folder should be")
+    context = AppContext(
+        optimizer=optimizer, settings=SettingsStore(blocker / "config"), shell="desktop"
+    )
+    message = refused(invoke("save_preferences", {"preferences": {"workers": 1}}, context), "io")
+    assert "cannot save preferences" in message
+    assert optimizer.info().workers == 2

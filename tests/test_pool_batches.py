@@ -208,3 +208,18 @@ def test_pool_size_comes_from_the_environment_then_the_cpu_count(
     monkeypatch.delenv(WORKERS_ENV)
     assert ImageOptimizer().workers == min(cpu_count(), max_workers())
     assert ImageOptimizer(workers=5).workers == 5
+
+
+def test_a_saved_worker_count_comes_after_the_argument_and_the_environment(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.delenv(WORKERS_ENV, raising=False)
+    assert ImageOptimizer(saved_workers=3).workers == 3
+    assert ImageOptimizer(workers=1, saved_workers=3).workers == 1
+    monkeypatch.setenv(WORKERS_ENV, "4")
+    assert ImageOptimizer(saved_workers=3).workers == 4
+    monkeypatch.delenv(WORKERS_ENV)
+    # A settings file from a bigger machine must not stop the app: the default is used.
+    assert ImageOptimizer(saved_workers=max_workers() + 1).workers == min(cpu_count(),
+                                                                        max_workers())
+    assert "saved worker count out of range" in caplog.text

@@ -11,8 +11,14 @@ import msgspec
 import pytest
 
 from backend.errors import OutputError
-from backend.settings_store import CONFIG_DIR_ENV, SETTINGS_FILE, SettingsStore
-from backend.types import ImageSettings, QualitySettings, ResizeSettings
+from backend.settings_store import (
+    CONFIG_DIR_ENV,
+    PREFERENCES_FILE,
+    SETTINGS_FILE,
+    PreferencesStore,
+    SettingsStore,
+)
+from backend.types import AppPreferences, ImageSettings, QualitySettings, ResizeSettings
 
 CUSTOM = ImageSettings(
     quality=QualitySettings(global_=72, webp=60),
@@ -96,3 +102,26 @@ def test_failed_save_keeps_the_previous_file_whole(
     assert (tmp_path / SETTINGS_FILE).read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == [SETTINGS_FILE]
     assert msgspec.json.decode(before, type=ImageSettings) == CUSTOM
+
+
+def test_preferences_sit_beside_the_settings_and_survive_a_new_store(tmp_path: Path) -> None:
+    assert PreferencesStore(tmp_path).load() == AppPreferences()
+    PreferencesStore(tmp_path).save(AppPreferences(workers=3))
+    SettingsStore(tmp_path).save(CUSTOM)
+    assert PreferencesStore(tmp_path).load() == AppPreferences(workers=3)
+    assert json.loads((tmp_path / PREFERENCES_FILE).read_text()) == {"workers": 3}
+    assert SettingsStore(tmp_path).load() == CUSTOM
+
+
+@pytest.mark.parametrize(("content", "logged"), [
+    (b'{"workers": 0}', "workers = 0"),
+    (b'{"workers": "all"}', 'workers = "all"'),
+    (b"[1, 2", "preferences corrupt"),
+])
+def test_corrupt_preferences_give_defaults_and_are_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, content: bytes, logged: str
+) -> None:
+    (tmp_path / PREFERENCES_FILE).write_bytes(content)
+    with caplog.at_level(logging.WARNING, logger="backend.settings_store"):
+        assert PreferencesStore(tmp_path).load() == AppPreferences()
+    assert logged in caplog.text

@@ -95,8 +95,10 @@ def _file_size(path: str) -> int:
 
 
 class ImageOptimizer:
-    def __init__(self, workers: int | None = None) -> None:
-        self.workers = resolve_worker_count(workers)
+    def __init__(self, workers: int | None = None, saved_workers: int | None = None) -> None:
+        """``workers`` as given, else $IMAGE_OPTIMIZER_WORKERS, else ``saved_workers`` (the
+        app's saved preference), else one per CPU."""
+        self.workers = resolve_worker_count(workers, saved_workers)
         self._pool = ProcessPool(self.workers)
         self._hub = ProgressHub()
         self._benchmark: BenchmarkReport | None = None

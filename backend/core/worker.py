@@ -17,8 +17,8 @@ Decisions:
 - Workers ignore SIGINT: Ctrl-C in a terminal reaches the whole process group, and only the main
   process decides what a Ctrl-C means (cancel the batch, delete partial files, exit).
 - Size: one worker per CPU this process may use (its affinity mask), overridable (argument,
-  then ``$IMAGE_OPTIMIZER_WORKERS``), from 1 to min(64, 8 per CPU); a non-integer is a
-  ValidationError, an out-of-range count a PoolError.
+  then ``$IMAGE_OPTIMIZER_WORKERS``, then the app's saved setting), from 1 to min(64, 8 per
+  CPU); a non-integer is a ValidationError, an out-of-range count a PoolError.
 - A worker never outlives the app, even one that is SIGKILLed: each worker gets a lifeline, a
   pipe whose only write end the main process holds and never writes. A watchdog thread in the
   worker blocks on it; EOF means the main process is gone, and the worker removes the temp file
@@ -30,6 +30,7 @@ Decisions:
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import threading
@@ -49,6 +50,8 @@ from backend.types import ImageSettings, OptimizationResult
 
 if TYPE_CHECKING:
     from backend.core.scheduler import Job
+
+log = logging.getLogger(__name__)
 
 WORKERS_ENV = "IMAGE_OPTIMIZER_WORKERS"
 MAX_WORKERS = 64
@@ -70,12 +73,19 @@ def max_workers() -> int:
     return min(MAX_WORKERS, 8 * cpu_count())
 
 
-def resolve_worker_count(workers: object = None) -> int:
-    """The pool size: ``workers``, else $IMAGE_OPTIMIZER_WORKERS, else one per CPU."""
+def resolve_worker_count(workers: object = None, saved: int | None = None) -> int:
+    """The pool size: ``workers``, else $IMAGE_OPTIMIZER_WORKERS, else ``saved`` (the app's
+    setting), else one per CPU. A saved count this machine cannot run (a settings file from a
+    bigger machine) is ignored with a warning: a setting must never stop the app."""
     source = "workers"
     if workers is None:
         raw = os.environ.get(WORKERS_ENV, "").strip()
         if not raw:
+            if saved is not None and 1 <= saved <= max_workers():
+                return saved
+            if saved is not None:
+                log.warning("saved worker count out of range, using one per CPU",
+                            extra={"saved": saved, "max": max_workers()})
             return min(cpu_count(), max_workers())
         source = WORKERS_ENV
         try:

@@ -45,7 +45,7 @@ import msgspec
 from backend import commands
 from backend.core.discovery import SUPPORTED_EXTENSIONS
 from backend.errors import OptimizerError
-from backend.settings_store import SettingsStore
+from backend.settings_store import PreferencesStore, SettingsStore
 from backend.types import PROGRESS_EVENT, ProgressEvent
 
 if TYPE_CHECKING:
@@ -231,7 +231,8 @@ def run(workers: int | None = None) -> int:
     from backend.core.optimizer import ImageOptimizer
 
     try:
-        optimizer = ImageOptimizer(workers=workers)
+        optimizer = ImageOptimizer(workers=workers,
+                                   saved_workers=PreferencesStore().load().workers)
     except OptimizerError as exc:
         print(f"image-optimizer: error: {exc.message}", file=sys.stderr)
         return 2

@@ -44,7 +44,7 @@ from werkzeug.exceptions import HTTPException
 
 from backend.commands import AppContext, ErrorBody, invoke
 from backend.errors import OptimizerError, ValidationError, error_envelope
-from backend.settings_store import SettingsStore
+from backend.settings_store import PreferencesStore, SettingsStore
 from backend.shells.http_events import KEEPALIVE_SECONDS, EventStreams
 from backend.shells.http_files import SessionFiles
 from backend.shells.http_guard import Guard
@@ -206,7 +206,8 @@ def serve(port: int = 0, open_browser: bool = False, workers: int | None = None)
     from backend.core.optimizer import ImageOptimizer
 
     try:
-        optimizer = ImageOptimizer(workers=workers)
+        optimizer = ImageOptimizer(workers=workers,
+                                   saved_workers=PreferencesStore().load().workers)
     except OptimizerError as exc:
         print(f"image-optimizer: error: {exc.message}", file=sys.stderr)
         return 2

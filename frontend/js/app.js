@@ -32,6 +32,7 @@ import { ProgressTracker } from "./ui/progress-tracker.js";
 import { ResultsList } from "./ui/results-list.js";
 import { defaultSettings, mergeSettings, SettingsSaver } from "./ui/settings.js";
 import { Toaster } from "./ui/toast.js";
+import { WorkersOption } from "./ui/workers-option.js";
 
 const PROGRESS_EVENT = "image_optimization_progress";
 const DONE_MS = 3000;
@@ -56,6 +57,10 @@ class App {
       (error) => this.showError("Could not save the options", error),
     );
     this.menu = new OptionsMenu({ onChange: (settings) => this.saver.schedule(settings) });
+    this.workers = new WorkersOption({
+      save: (workers) => invoke("save_preferences", { preferences: { workers } }),
+      onError: (error) => this.showError("Could not change the workers", error),
+    });
     this.results = new ResultsList({
       canDownload: canDownload(),
       onDownload: (path) => downloadFile(path).catch((e) => this.showError("Download failed", e)),
@@ -88,12 +93,17 @@ class App {
     await listen(PROGRESS_EVENT, ({ payload }) => {
       if (this.state === "working") this.tracker.onEvent(payload);
     });
-    invoke("get_app_info")
-      .then((info) => {
-        document.getElementById("app-version").textContent = `v${info.version}`;
-      })
-      // The version is decoration: a failure here must not disturb the window.
-      .catch(() => {});
+    try {
+      const [info, preferences] = await Promise.all([
+        invoke("get_app_info"),
+        invoke("load_preferences"),
+      ]);
+      document.getElementById("app-version").textContent = `v${info.version}`;
+      this.workers.setup(info, preferences);
+    } catch (error) {
+      // The window still works on the default pool; only the Workers choice is unavailable.
+      this.showError("Could not load the app preferences", error);
+    }
     this.setState("idle");
     this.root.dataset.ready = "true";
   }
@@ -108,6 +118,7 @@ class App {
     const busy = this.isBusy();
     this.stage.setAttribute("aria-busy", String(busy));
     this.menu.setDisabled(busy);
+    this.workers.setDisabled(busy);
     this.dropzone.setEnabled(next !== "working");
     if (!busy && document.activeElement === this.cancelButton) this.dropzone.zone.focus();
   }
