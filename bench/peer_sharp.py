@@ -10,6 +10,12 @@ Settings are the original's defaults at quality 90 (its ``defaults.js``): JPEG `
 adaptive filtering, quality 90. The peer is given every advantage the original did not have:
 no per-image metadata probe, no JSON progress on stdout, a shared queue instead of the sidecar's
 fixed chunks per worker, and the same largest-first order our pool gets.
+
+libuv's thread pool is sized as the original sidecar sized it (``worker-pool.js``: the default 4,
+or the CPU count above 4 cores). An earlier bench set it to N for N images in flight; with fewer
+libuv threads than 4, sharp's PNG path spent a third of its CPU time on nothing (one image in
+flight here: 27.3 s of CPU with 1 libuv thread, 10.9 s with 4, same output), which made sharp
+look 1.5x slower on PNG than the original ran.
 """
 
 from __future__ import annotations
@@ -56,7 +62,7 @@ def ensure_sharp(cache_dir: Path) -> Path:
 
 def run_sharp(job: SpeedJob) -> SpeedRun:
     """One timed run of the peer in a fresh Node process (see ``bench/sharp/run.mjs``)."""
-    env = dict(os.environ, UV_THREADPOOL_SIZE=str(job.workers))
+    env = dict(os.environ, UV_THREADPOOL_SIZE=str(original_uv_threadpool()))
     proc = subprocess.run(
         ["node", str(_SCRIPT)], input=msgspec.json.encode(job), capture_output=True, env=env,
         timeout=1800, check=False,
@@ -64,6 +70,12 @@ def run_sharp(job: SpeedJob) -> SpeedRun:
     if proc.returncode != 0:
         raise RuntimeError(f"sharp peer exited {proc.returncode}: {proc.stderr.decode()[-500:]}")
     return msgspec.json.decode(proc.stdout, type=SpeedRun)
+
+
+def original_uv_threadpool() -> int:
+    """The original sidecar's libuv pool size: libuv's default 4, or one per CPU above 4."""
+    cpus = os.cpu_count() or 1
+    return min(cpus, 128) if cpus > 4 else 4
 
 
 def sharp_versions(folder: Path) -> dict[str, str]:

@@ -106,6 +106,7 @@ def test_peer_compares_with_sharp_per_format_or_says_why_not(results: Path) -> N
             sharp = by_key[("sharp", workers, fmt)]
             assert sharp["failed"] == 0, sharp["errors"]
             assert sharp["bytes_out"] > 0
+            assert sharp["cores_busy"] is not None and sharp["cores_busy"] >= 0
     ratios = {(r["format"], r["workers"]): r for r in data["data"]["ratios"]}
     assert set(ratios) == {("jpeg", 1), ("png", 1), ("jpeg", 2), ("png", 2)}
     assert all(r["speed_ratio"] > 0 and r["bytes_ratio"] > 0 for r in ratios.values())

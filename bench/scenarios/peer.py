@@ -13,7 +13,7 @@ from __future__ import annotations
 from bench.contenders import Contender
 from bench.context import Context
 from bench.measure import Need
-from bench.peer_sharp import SHARP_VERSION, PeerUnavailable
+from bench.peer_sharp import SHARP_VERSION, PeerUnavailable, original_uv_threadpool
 from bench.report import mb, ratio
 from bench.scenarios.base import Scenario, by_group, speed_ratio
 from bench.schema import ScenarioResult, SpeedStat, Table, TargetCheck
@@ -51,7 +51,7 @@ def compare(ctx: Context, result: ScenarioResult, image_set: str,
             out[(fmt, w)] = {"speed_ratio": speed, "bytes_ratio": size}
             rows.append([fmt, str(w), str(o.images), f"{o.megapixels:.1f}", _mps(o), _mps(t),
                          ratio(speed), _bytes(o), _bytes(t), ratio(size),
-                         f"{o.failed} / {t.failed}"])
+                         f"{_cores(o)} / {_cores(t)}", f"{o.failed} / {t.failed}"])
     result.data["speeds"] = speeds
     result.data["ratios"] = [
         {"format": fmt, "workers": w, **r} for (fmt, w), r in out.items()
@@ -60,12 +60,14 @@ def compare(ctx: Context, result: ScenarioResult, image_set: str,
         title="Ours vs sharp (same images, same worker count)",
         columns=["format", "workers", "images", "MP", "ours MP/s", "sharp MP/s", "speed ours/sharp",
                  "ours bytes out (saved)", "sharp bytes out (saved)", "bytes ours/sharp",
-                 "failed ours / sharp"],
+                 "cores busy ours / sharp", "failed ours / sharp"],
         rows=rows,
         note=f"sharp {SHARP_VERSION}, `sharp.concurrency(1)`, N images in flight, "
-             "UV_THREADPOOL_SIZE=N. MP/s from the median of the repetitions, ± half their "
-             "(max - min) spread. "
-             "A bytes ratio below 1 means our files are smaller.",
+             f"UV_THREADPOOL_SIZE={original_uv_threadpool()} (the original sidecar's). MP/s "
+             "from the median of the repetitions, ± half their (max - min) spread. "
+             "A bytes ratio below 1 means our files are smaller. Cores busy: CPU seconds over "
+             "wall seconds of the median run (ours: main process and workers; sharp: the Node "
+             "process, all threads).",
     ))
     return out
 
@@ -81,6 +83,10 @@ def build(ctx: Context, result: ScenarioResult) -> None:
             name=f"{fmt.upper()} MP/s ours / sharp at {w} workers", target=f">= {floor:.1f}x",
             measured=ratio(value), met=None if value is None else value >= floor,
         ))
+
+
+def _cores(s: SpeedStat) -> str:
+    return "n/a" if s.cores_busy is None else f"{s.cores_busy:.2f}"
 
 
 def _mps(s: SpeedStat) -> str:

@@ -3,9 +3,10 @@
 // writes a SpeedRun as JSON on stdout. Run by bench/peer_sharp.py, never by hand.
 //
 // Fairness: `sharp.concurrency(1)` gives each image one libvips thread (as the original's
-// workers did), and `workers` images are in flight at once from one shared queue, largest first,
-// with UV_THREADPOOL_SIZE set to `workers` by the caller: N busy threads for N workers, like our
-// N worker processes. The clock runs from the first submit to the last file written.
+// workers did), and `workers` images are in flight at once from one shared queue, largest first:
+// N images at a time for N workers, like our N worker processes. UV_THREADPOOL_SIZE is the
+// original sidecar's (set by the caller, see peer_sharp.py). The clock runs from the first submit
+// to the last file written; cpu_s is this process's CPU time (all threads) over the same span.
 import { mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -42,6 +43,7 @@ async function runGroup(group) {
   let next = 0;
   let failed = 0;
   let first = null;
+  const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   async function lane() {
     while (next < group.images.length) {
@@ -56,7 +58,10 @@ async function runGroup(group) {
     }
   }
   await Promise.all(Array.from({ length: job.workers }, lane));
-  return { name: group.name, wall_s: seconds(t0), first_result_s: first, failed, errors };
+  const wall = seconds(t0);
+  const cpu = process.cpuUsage(cpu0);
+  const cpu_s = (cpu.user + cpu.system) / 1e6;
+  return { name: group.name, wall_s: wall, first_result_s: first, cpu_s, failed, errors };
 }
 
 await warmUp();
