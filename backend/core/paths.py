@@ -144,3 +144,15 @@ def partial_files(output_path: str) -> list[str]:
             if token and "." not in token:
                 found.append(os.path.join(folder, name))
     return sorted(found)
+
+
+def remove_partial_files(output_path: str) -> list[str]:
+    """Delete the temporary files of ``output_path``; the paths removed."""
+    removed = []
+    for path in partial_files(output_path):
+        try:
+            os.unlink(path)
+        except OSError:
+            continue  # gone already, or not ours to remove: nothing is left to clean
+        removed.append(path)
+    return removed

@@ -39,7 +39,6 @@ import multiprocessing
 import os
 import selectors
 import socket
-import tempfile
 import threading
 import time
 import weakref
@@ -48,9 +47,10 @@ from typing import Any
 from msgspec import Struct
 
 from backend.core import worker as worker_module
-from backend.core.paths import partial_files
+from backend.core.paths import remove_partial_files
 from backend.core.scheduler import Batch, BatchObserver, Job, TaskQueue, wants_work
 from backend.core.worker import Done, Ready, WorkerHandle, WorkItem, cpu_count
+from backend.core.worker_set import WorkerSet, start_method
 from backend.errors import PoolError
 from backend.types import OptimizationResult
 
@@ -88,37 +88,20 @@ class PoolInfo(Struct, kw_only=True):
 
 
 def _remove_partials(output_path: str) -> None:
-    for path in partial_files(output_path):
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
-            log.info("removed partial file", extra={"path": path})
+    for path in remove_partial_files(output_path):
+        log.info("removed partial file", extra={"path": path})
 
-
-# The forkserver listens on an AF_UNIX socket under the temp dir; socket paths are limited to 107
-# bytes and multiprocessing adds ~40, so a long TMPDIR would make every worker fail to start.
-_MAX_FORKSERVER_TMPDIR = 60
-
-
-def _start_method() -> str:
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return "spawn"
-    if len(tempfile.gettempdir().encode()) > _MAX_FORKSERVER_TMPDIR:
-        log.info("temp dir path too long for a forkserver socket; using spawn")
-        return "spawn"
-    return "forkserver"
 
 
 class ProcessPool:
     def __init__(self, workers: int) -> None:
         self.size = workers
-        self.start_method = _start_method()
+        self.start_method = start_method()
         self._ctx: Any = multiprocessing.get_context(self.start_method)
         if self.start_method == "forkserver":
             self._ctx.set_forkserver_preload([worker_module.__name__])
         self._lock = threading.Lock()
-        self._workers: dict[int, WorkerHandle] = {}  # by slot
-        self._graveyard: list[WorkerHandle] = []  # dead; closed by the dispatcher
-        self._rewatch = True  # the dispatcher's selector must be brought up to date
+        self._workers = WorkerSet()
         self._queue = TaskQueue()
         self._batches: dict[int, Batch] = {}  # unfinished
         self._keys = itertools.count(1)
@@ -184,12 +167,11 @@ class ProcessPool:
                 target.cancelled = True
                 for job in self._queue.take_all(target):
                     count += self._cancel_job(job)
-            victims = [w for w in self._workers.values()
+            victims = [w for w in self._workers
                        if any(job.batch is not None and job.batch.cancelled for job in w.jobs)]
             for victim in victims:
                 victim.process.kill()
-                del self._workers[victim.slot]
-                self._rewatch = True
+                self._workers.remove(victim)
             for victim in victims:
                 count += self._settle_killed(victim)
             if victims:
@@ -207,21 +189,21 @@ class ProcessPool:
                 return
             log.info("pool resized", extra={"from": self.size, "to": workers})
             self.size = workers
-            if self._started and self._ready_count() < workers:
+            if self._started and self._workers.ready_count() < workers:
                 self._all_ready.clear()
-            self._retire_surplus()
+            self._workers.retire_surplus(workers)
         self._wake()  # the dispatcher fills new slots
 
     def active_inputs(self) -> list[str]:
         with self._lock:
-            flying = [job.input_path for w in self._workers.values() for job in w.jobs]
+            flying = [job.input_path for w in self._workers for job in w.jobs]
             return flying + self._queue.inputs()
 
     def info(self) -> PoolInfo:
         with self._lock:
-            handles = list(self._workers.values())
+            handles = list(self._workers)
             return PoolInfo(
-                workers=self.size, alive=len(handles), ready=self._ready_count(),
+                workers=self.size, alive=len(handles), ready=self._workers.ready_count(),
                 started=self._started, busy=sum(bool(w.jobs) for w in handles),
                 queued=self._queue.queued, inFlight=sum(len(w.jobs) for w in handles),
                 batches=len(self._batches), restarts=self._restarts,
@@ -243,9 +225,7 @@ class ProcessPool:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join()
         with self._lock:
-            handles = [*self._workers.values(), *self._graveyard]
-            self._workers.clear()
-            self._graveyard.clear()
+            handles = self._workers.take_all()
         for handle in handles:
             handle.tasks.close()  # EOF: an idle worker exits by itself
         deadline = time.monotonic() + EXIT_WAIT
@@ -279,8 +259,8 @@ class ProcessPool:
                 with self._lock:
                     if self._closing:
                         return
-                    self._watch(selector)
-                    self._bury()
+                    self._workers.watch(selector)
+                    self._workers.bury()
                 ready = selector.select()
                 with self._lock:
                     if self._closing:
@@ -291,7 +271,7 @@ class ProcessPool:
                                 wake.recv(4096)
                             continue
                         handle, is_sentinel = key.data
-                        if self._workers.get(handle.slot) is not handle:
+                        if not self._workers.is_current(handle):
                             continue  # killed by cancel while we waited
                         if is_sentinel:
                             self._on_exit(handle)
@@ -305,25 +285,6 @@ class ProcessPool:
         finally:
             selector.close()
 
-    def _watch(self, selector: selectors.BaseSelector) -> None:
-        """Register what the dispatcher must watch: each live worker's results and sentinel."""
-        if not self._rewatch:
-            return
-        self._rewatch = False
-        wanted: dict[Any, tuple[WorkerHandle, bool]] = {}
-        for handle in self._workers.values():
-            if not handle.eof:
-                wanted[handle.results] = (handle, False)
-            wanted[handle.process.sentinel] = (handle, True)
-        for key in list(selector.get_map().values()):
-            if key.data is not None and wanted.get(key.fileobj) != key.data:
-                selector.unregister(key.fileobj)  # before _bury closes it
-        for obj, data in wanted.items():
-            with contextlib.suppress(KeyError):
-                if selector.get_key(obj).data == data:
-                    continue
-            selector.register(obj, selectors.EVENT_READ, data)
-
     def _replenish(self) -> bool:
         """Start workers for empty slots, outside the lock (the first start also launches the
         forkserver). False when the dispatcher should stop."""
@@ -331,7 +292,7 @@ class ProcessPool:
             with self._lock:
                 if self._closing:
                     return False
-                missing = [s for s in range(self.size) if s not in self._workers]
+                missing = self._workers.missing(self.size)
                 if not missing or self._broken:
                     return True
             try:
@@ -342,23 +303,12 @@ class ProcessPool:
                 continue
             with self._lock:
                 if not self._closing:
-                    self._workers[handle.slot] = handle
-                    self._rewatch = True
+                    self._workers.add(handle)
                     continue
             handle.process.kill()
             handle.process.join()
             handle.close()
             return False
-
-    def _bury(self) -> None:
-        still_running = []
-        for handle in self._graveyard:
-            if handle.process.exitcode is None:  # a kill not reaped yet (stuck in I/O)
-                still_running.append(handle)
-                continue
-            handle.close()
-            handle.process.close()
-        self._graveyard = still_running
 
     def _wake(self) -> None:
         if self._wake_w is not None:
@@ -373,14 +323,14 @@ class ProcessPool:
             data = handle.results.recv_bytes()
         except (EOFError, OSError):
             handle.eof = True  # it is exiting; its sentinel reports the death
-            self._rewatch = True
+            self._workers.stopped_reading()
             return False
         message = self._decoder.decode(data)
         if isinstance(message, Ready):
             handle.ready = True
             self._startup_failures = 0
             log.debug("worker ready", extra={"pid": message.pid, "warmup": message.warmup})
-            if self._ready_count() >= self.size:
+            if self._workers.ready_count() >= self.size:
                 self._all_ready.set()
         elif handle.jobs and handle.jobs[0].key == message.key:
             self._settle(handle.job_done(), message.result, message, handle)
@@ -396,24 +346,15 @@ class ProcessPool:
             while not handle.eof and handle.results.poll() and self._receive(handle):
                 pass
 
-    def _ready_count(self) -> int:
-        return sum(w.ready and not w.retiring for w in self._workers.values())
-
     def _dispatch(self) -> None:
         # Idle workers first, then one assignment ahead for busy ones.
         for prefetch in (False, True):
-            for handle in self._workers.values():
-                if (self._queue.queued and handle.ready and not handle.retiring
-                        and handle.slot < self.size
+            for handle in self._workers:
+                if (self._queue.queued and self._workers.accepts_work(handle, self.size)
                         and wants_work(len(handle.assignments), prefetch, self._queue.queued,
                                        self.size, self._queue.next_is_small())):
                     self._assign(handle, self._queue.next_chunk(self.size))
-        self._retire_surplus()
-
-    def _retire_surplus(self) -> None:
-        for handle in self._workers.values():
-            if handle.slot >= self.size and not handle.jobs and not handle.retiring:
-                handle.retire()
+        self._workers.retire_surplus(self.size)
 
     def _assign(self, handle: WorkerHandle, chunk: list[Job]) -> None:
         handle.jobs.extend(chunk)
@@ -426,9 +367,7 @@ class ProcessPool:
     def _on_exit(self, handle: WorkerHandle) -> None:
         self._drain(handle)  # results it sent before dying still count
         handle.process.join()
-        del self._workers[handle.slot]
-        self._rewatch = True
-        self._graveyard.append(handle)
+        self._workers.remove(handle)
         how = handle.exit_description()
         if handle.retiring and not handle.jobs:
             log.info("surplus worker exited", extra={"pid": handle.pid, "exit": how})
@@ -461,7 +400,6 @@ class ProcessPool:
         """A worker killed by cancel: reap it, keep what it finished, cancel what it held."""
         handle.process.join(KILL_WAIT)
         self._drain(handle)
-        self._graveyard.append(handle)
         if handle.jobs:
             _remove_partials(handle.jobs[0].output_path)
         count = 0

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING
 import msgspec
 from msgspec import Struct
 
-from backend.core.paths import partial_files
+from backend.core.paths import remove_partial_files
 from backend.core.pipeline import StageTimes, optimize_file, warm_up
 from backend.errors import PoolError, ValidationError
 from backend.types import ImageSettings, OptimizationResult
@@ -139,9 +139,7 @@ def _watch_lifeline(lifeline: Connection, current: list[WorkItem]) -> None:
     with contextlib.suppress(EOFError, OSError):
         lifeline.recv_bytes()
     for item in current:
-        for path in partial_files(item.output_path):
-            with contextlib.suppress(OSError):
-                os.unlink(path)
+        remove_partial_files(item.output_path)
     os._exit(1)
 
 
