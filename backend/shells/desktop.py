@@ -46,6 +46,7 @@ from backend import commands
 from backend.core.discovery import SUPPORTED_EXTENSIONS
 from backend.errors import OptimizerError
 from backend.settings_store import PreferencesStore, SettingsStore
+from backend.shells.frontend_files import frontend_dir
 from backend.types import PROGRESS_EVENT, ProgressEvent
 
 if TYPE_CHECKING:
@@ -53,7 +54,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FRONTEND_INDEX = Path(__file__).resolve().parents[2] / "frontend" / "index.html"
 WINDOW_TITLE = "Image Optimizer"
 WINDOW_SIZE = (1200, 900)
 MIN_SIZE = (640, 560)
@@ -231,8 +231,12 @@ def run(workers: int | None = None) -> int:
     from backend.core.optimizer import ImageOptimizer
 
     try:
+        index = frontend_dir() / "index.html"
         optimizer = ImageOptimizer(workers=workers,
                                    saved_workers=PreferencesStore().load().workers)
+    except FileNotFoundError as exc:  # a broken install: the UI files are not there
+        print(f"image-optimizer: error: {exc}", file=sys.stderr)
+        return 2
     except OptimizerError as exc:
         print(f"image-optimizer: error: {exc.message}", file=sys.stderr)
         return 2
@@ -243,7 +247,7 @@ def run(workers: int | None = None) -> int:
     )
     window = webview.create_window(
         WINDOW_TITLE,
-        url=f"{FRONTEND_INDEX}#desktop",  # tells bridge.js to wait for pywebview's API
+        url=f"{index}#desktop",  # tells bridge.js to wait for pywebview's API
         js_api=DesktopApi(context),
         width=WINDOW_SIZE[0],
         height=WINDOW_SIZE[1],

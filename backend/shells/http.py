@@ -33,7 +33,6 @@ import sys
 import tempfile
 import threading
 import webbrowser
-from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +44,7 @@ from werkzeug.exceptions import HTTPException
 from backend.commands import AppContext, ErrorBody, invoke
 from backend.errors import OptimizerError, ValidationError, error_envelope
 from backend.settings_store import PreferencesStore, SettingsStore
+from backend.shells.frontend_files import frontend_dir
 from backend.shells.http_events import KEEPALIVE_SECONDS, EventStreams
 from backend.shells.http_files import SessionFiles
 from backend.shells.http_guard import Guard
@@ -55,7 +55,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FRONTEND_DIR = Path(__file__).resolve().parents[2] / "frontend"
 HOST = "127.0.0.1"
 THREADS = 8
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -151,13 +150,15 @@ def create_app(
         kind = {403: "forbidden", 404: "not_found", 413: "too_large"}.get(exc.code or 0, "http")
         return _error({"kind": kind, "message": exc.description or exc.name}, exc.code)
 
+    ui = frontend_dir()
+
     @app.get("/")
     def _index() -> Response:
-        return send_from_directory(FRONTEND_DIR, "index.html")
+        return send_from_directory(ui, "index.html")
 
     @app.get("/<path:path>")
     def _frontend(path: str) -> Response:
-        return send_from_directory(FRONTEND_DIR, path)
+        return send_from_directory(ui, path)
 
     @app.post("/api/invoke/<command>")
     def _invoke(command: str) -> Response:
@@ -206,8 +207,12 @@ def serve(port: int = 0, open_browser: bool = False, workers: int | None = None)
     from backend.core.optimizer import ImageOptimizer
 
     try:
+        frontend_dir()
         optimizer = ImageOptimizer(workers=workers,
                                    saved_workers=PreferencesStore().load().workers)
+    except FileNotFoundError as exc:  # a broken install: the UI files are not there
+        print(f"image-optimizer: error: {exc}", file=sys.stderr)
+        return 2
     except OptimizerError as exc:
         print(f"image-optimizer: error: {exc.message}", file=sys.stderr)
         return 2
