@@ -32,7 +32,6 @@ import logging
 import os
 import queue
 import signal
-import sys
 import threading
 import time
 from collections import deque
@@ -44,9 +43,8 @@ import msgspec
 
 from backend import commands
 from backend.core.discovery import SUPPORTED_EXTENSIONS
-from backend.errors import OptimizerError
-from backend.settings_store import PreferencesStore, SettingsStore
-from backend.shells.frontend_files import frontend_dir
+from backend.settings_store import SettingsStore
+from backend.shells import launch
 from backend.types import PROGRESS_EVENT, ProgressEvent
 
 if TYPE_CHECKING:
@@ -228,18 +226,10 @@ def run(workers: int | None = None) -> int:
     _prepare_environment()
     import webview
 
-    from backend.core.optimizer import ImageOptimizer
-
-    try:
-        index = frontend_dir() / "index.html"
-        optimizer = ImageOptimizer(workers=workers,
-                                   saved_workers=PreferencesStore().load().workers)
-    except FileNotFoundError as exc:  # a broken install: the UI files are not there
-        print(f"image-optimizer: error: {exc}", file=sys.stderr)
+    prepared = launch.prepare(workers)
+    if prepared is None:
         return 2
-    except OptimizerError as exc:
-        print(f"image-optimizer: error: {exc.message}", file=sys.stderr)
-        return 2
+    ui, optimizer = prepared
     optimizer.start(wait=False)
     picker = NativePicker()
     context = commands.AppContext(
@@ -247,7 +237,7 @@ def run(workers: int | None = None) -> int:
     )
     window = webview.create_window(
         WINDOW_TITLE,
-        url=f"{index}#desktop",  # tells bridge.js to wait for pywebview's API
+        url=f"{ui / 'index.html'}#desktop",  # tells bridge.js to wait for pywebview's API
         js_api=DesktopApi(context),
         width=WINDOW_SIZE[0],
         height=WINDOW_SIZE[1],

@@ -33,6 +33,7 @@ import sys
 import tempfile
 import threading
 import webbrowser
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -43,7 +44,8 @@ from werkzeug.exceptions import HTTPException
 
 from backend.commands import AppContext, ErrorBody, invoke
 from backend.errors import OptimizerError, ValidationError, error_envelope
-from backend.settings_store import PreferencesStore, SettingsStore
+from backend.settings_store import SettingsStore
+from backend.shells import launch
 from backend.shells.frontend_files import frontend_dir
 from backend.shells.http_events import KEEPALIVE_SECONDS, EventStreams
 from backend.shells.http_files import SessionFiles
@@ -110,6 +112,7 @@ def create_app(
     settings: SettingsStore | None = None,
     max_upload_bytes: int = MAX_UPLOAD_BYTES,
     keepalive: float = KEEPALIVE_SECONDS,
+    ui: Path | None = None,
 ) -> Flask:
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = max_upload_bytes
@@ -150,7 +153,7 @@ def create_app(
         kind = {403: "forbidden", 404: "not_found", 413: "too_large"}.get(exc.code or 0, "http")
         return _error({"kind": kind, "message": exc.description or exc.name}, exc.code)
 
-    ui = frontend_dir()
+    ui = ui or frontend_dir()
 
     @app.get("/")
     def _index() -> Response:
@@ -204,18 +207,10 @@ def create_app(
 
 def serve(port: int = 0, open_browser: bool = False, workers: int | None = None) -> int:
     """Serve the UI on 127.0.0.1 until SIGINT/SIGTERM; returns the exit code."""
-    from backend.core.optimizer import ImageOptimizer
-
-    try:
-        frontend_dir()
-        optimizer = ImageOptimizer(workers=workers,
-                                   saved_workers=PreferencesStore().load().workers)
-    except FileNotFoundError as exc:  # a broken install: the UI files are not there
-        print(f"image-optimizer: error: {exc}", file=sys.stderr)
+    prepared = launch.prepare(workers)
+    if prepared is None:
         return 2
-    except OptimizerError as exc:
-        print(f"image-optimizer: error: {exc.message}", file=sys.stderr)
-        return 2
+    ui, optimizer = prepared
     try:
         sock = socket.create_server((HOST, port))
     except OSError as exc:
@@ -226,7 +221,7 @@ def serve(port: int = 0, open_browser: bool = False, workers: int | None = None)
     session_dir = tempfile.mkdtemp(prefix="image-optimizer-session-")
     try:
         optimizer.start(wait=False)
-        app = create_app(optimizer, token, session_dir, port)
+        app = create_app(optimizer, token, session_dir, port, ui=ui)
         server = waitress.create_server(
             app,
             sockets=[sock],
