@@ -334,6 +334,7 @@ class ProcessPool:
                 self._all_ready.set()
         elif handle.jobs and handle.jobs[0].key == message.key:
             self._settle(handle.job_done(), message.result, message, handle)
+            self._workers.retire_if_surplus(handle, self.size)
         else:
             log.error("worker reported an image it was not given", extra={"pid": handle.pid})
             handle.process.kill()
@@ -354,7 +355,6 @@ class ProcessPool:
                         and wants_work(len(handle.assignments), prefetch, self._queue.queued,
                                        self.size, self._queue.next_is_small())):
                     self._assign(handle, self._queue.next_chunk(self.size))
-        self._workers.retire_surplus(self.size)
 
     def _assign(self, handle: WorkerHandle, chunk: list[Job]) -> None:
         handle.jobs.extend(chunk)

@@ -78,9 +78,14 @@ class WorkerSet:
         return handle.ready and not handle.retiring and handle.slot < size
 
     def retire_surplus(self, size: int) -> None:
+        """After a resize: every surplus worker that holds nothing is asked to exit."""
         for handle in self._live.values():
-            if handle.slot >= size and not handle.jobs and not handle.retiring:
-                handle.retire()
+            self.retire_if_surplus(handle, size)
+
+    def retire_if_surplus(self, handle: WorkerHandle, size: int) -> None:
+        """A surplus worker is asked to exit as soon as it holds nothing (it gets no new work)."""
+        if handle.slot >= size and not handle.jobs and not handle.retiring:
+            handle.retire()
 
     def watch(self, selector: selectors.BaseSelector) -> None:
         """Register each live worker's results pipe and sentinel (data: (handle, is_sentinel));
