@@ -47,6 +47,7 @@ CHROMIUM_ARGS = [
 ]
 URL_LINE = re.compile(r"^http://127\.0\.0\.1:(?P<port>\d+)/\?token=(?P<token>[A-Za-z0-9_-]+)$")
 START_TIMEOUT = 60.0
+TOKEN_HEADER = "X-Image-Optimizer-Token"
 STOP_TIMEOUT = 20.0
 
 
@@ -87,7 +88,7 @@ class Served:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         try:
             conn.request("POST", f"/api/invoke/{command}", json.dumps(args or {}), {
-                "Host": f"127.0.0.1:{self.port}", "X-Image-Optimizer-Token": self.token,
+                "Host": f"127.0.0.1:{self.port}", TOKEN_HEADER: self.token,
                 "Content-Type": "application/json"})
             response = conn.getresponse()
             body = json.loads(response.read())

@@ -20,13 +20,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 import skimage.data
+from conftest import TOKEN_HEADER
 from PIL import Image
 from playwright.sync_api import Browser, Page
 
 if TYPE_CHECKING:
     from conftest import Served
-
-TOKEN_HEADER = "X-Image-Optimizer-Token"
 
 
 def _jpeg() -> bytes:

@@ -352,15 +352,18 @@ def test_invalid_settings_are_not_saved(context: AppContext) -> None:
     assert ok(invoke("load_settings", {}, context))["quality"]["global"] == 60
 
 
-def test_unwritable_settings_folder_is_an_io_error(
-    optimizer: ImageOptimizer, tmp_path: Path
-) -> None:
+@pytest.fixture
+def unwritable(optimizer: ImageOptimizer, tmp_path: Path) -> AppContext:
+    """A context whose config folder cannot be created: a file stands where it should be."""
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the config folder should be")
-    context = AppContext(
+    return AppContext(
         optimizer=optimizer, settings=SettingsStore(blocker / "config"), shell="desktop"
     )
-    message = refused(invoke("save_settings", {"settings": {}}, context), "io")
+
+
+def test_unwritable_settings_folder_is_an_io_error(unwritable: AppContext) -> None:
+    message = refused(invoke("save_settings", {"settings": {}}, unwritable), "io")
     assert "cannot save settings" in message
 
 
@@ -435,14 +438,8 @@ def test_a_worker_count_beyond_this_machine_is_refused_naming_its_limit(
     assert own_pool.optimizer.info().workers == 1
 
 
-def test_unwritable_preferences_leave_the_pool_alone(
-    optimizer: ImageOptimizer, tmp_path: Path
-) -> None:
-    blocker = tmp_path / "not-a-folder"
-    blocker.write_text("a file where the config folder should be")
-    context = AppContext(
-        optimizer=optimizer, settings=SettingsStore(blocker / "config"), shell="desktop"
-    )
-    message = refused(invoke("save_preferences", {"preferences": {"workers": 1}}, context), "io")
+def test_unwritable_preferences_leave_the_pool_alone(unwritable: AppContext) -> None:
+    message = refused(invoke("save_preferences", {"preferences": {"workers": 1}}, unwritable),
+                      "io")
     assert "cannot save preferences" in message
-    assert optimizer.info().workers == 2
+    assert unwritable.optimizer.info().workers == 2

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -15,6 +16,7 @@ from backend.settings_store import (
     CONFIG_DIR_ENV,
     PREFERENCES_FILE,
     SETTINGS_FILE,
+    JsonStore,
     PreferencesStore,
     SettingsStore,
 )
@@ -55,26 +57,37 @@ def test_environment_variable_chooses_the_folder(
     assert (tmp_path / SETTINGS_FILE).is_file()
 
 
+# Each store: its class, its default, and a value to save.
+SETTINGS = (SettingsStore, ImageSettings(), CUSTOM)
+PREFERENCES = (PreferencesStore, AppPreferences(), AppPreferences(workers=3))
+
+
 @pytest.mark.parametrize(
-    ("content", "logged"),
+    ("store", "content", "logged"),
     [
-        (b"\x00\xff{not json", "settings corrupt"),
-        (b'{"quality": {"global": 500}}', "quality.global = 500"),
-        (b'{"outputFormat": "gif"}', 'outputFormat = "gif"'),
-        (b"", "settings corrupt"),
+        (SETTINGS, b"\x00\xff{not json", "settings corrupt"),
+        (SETTINGS, b'{"quality": {"global": 500}}', "quality.global = 500"),
+        (SETTINGS, b'{"outputFormat": "gif"}', 'outputFormat = "gif"'),
+        (SETTINGS, b"", "settings corrupt"),
+        (PREFERENCES, b'{"workers": 0}', "workers = 0"),
+        (PREFERENCES, b'{"workers": "all"}', 'workers = "all"'),
+        (PREFERENCES, b"[1, 2", "preferences corrupt"),
     ],
 )
 def test_corrupt_file_gives_defaults_and_is_logged(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture, content: bytes, logged: str
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, store: tuple[type[JsonStore[Any]], Any, Any],
+    content: bytes, logged: str,
 ) -> None:
-    (tmp_path / SETTINGS_FILE).write_bytes(content)
+    kind, default, value = store
+    path = kind(tmp_path).path
+    path.write_bytes(content)
     with caplog.at_level(logging.WARNING, logger="backend.settings_store"):
-        assert SettingsStore(tmp_path).load() == ImageSettings()
+        assert kind(tmp_path).load() == default
     assert logged in caplog.text
     # Left for the person to inspect; the next save replaces it.
-    assert (tmp_path / SETTINGS_FILE).read_bytes() == content
-    SettingsStore(tmp_path).save(CUSTOM)
-    assert SettingsStore(tmp_path).load() == CUSTOM
+    assert path.read_bytes() == content
+    kind(tmp_path).save(value)
+    assert kind(tmp_path).load() == value
 
 
 def test_save_leaves_no_temporary_file(tmp_path: Path) -> None:
@@ -112,16 +125,3 @@ def test_preferences_sit_beside_the_settings_and_survive_a_new_store(tmp_path: P
     assert json.loads((tmp_path / PREFERENCES_FILE).read_text()) == {"workers": 3}
     assert SettingsStore(tmp_path).load() == CUSTOM
 
-
-@pytest.mark.parametrize(("content", "logged"), [
-    (b'{"workers": 0}', "workers = 0"),
-    (b'{"workers": "all"}', 'workers = "all"'),
-    (b"[1, 2", "preferences corrupt"),
-])
-def test_corrupt_preferences_give_defaults_and_are_logged(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture, content: bytes, logged: str
-) -> None:
-    (tmp_path / PREFERENCES_FILE).write_bytes(content)
-    with caplog.at_level(logging.WARNING, logger="backend.settings_store"):
-        assert PreferencesStore(tmp_path).load() == AppPreferences()
-    assert logged in caplog.text
