@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,7 +49,19 @@ CHROMIUM_ARGS = [
 URL_LINE = re.compile(r"^http://127\.0\.0\.1:(?P<port>\d+)/\?token=(?P<token>[A-Za-z0-9_-]+)$")
 START_TIMEOUT = 60.0
 TOKEN_HEADER = "X-Image-Optimizer-Token"
+# True once the results panel has finished its opening transition (for screenshots).
+RESULTS_SETTLED = "document.getElementById('results').getAnimations().length === 0"
 STOP_TIMEOUT = 20.0
+
+
+def expect_still(page: Page, condition: str, timeout: float = 10.0) -> None:
+    """Poll a JS expression until it is true. Page.evaluate runs over CDP, which the page's
+    CSP allows; wait_for_function would need eval, which the CSP forbids."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(condition):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout:.0f} s: {condition}")
+        time.sleep(0.02)
 
 
 @dataclass

@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 
 import skimage.data
+from conftest import RESULTS_SETTLED
 from desktop_app import Desktop, sample_photos
 from PIL import Image
 
@@ -207,5 +208,7 @@ def test_real_drop_of_same_named_photos_from_two_folders(
         assert out.stat().st_size < source.stat().st_size
         with Image.open(out) as im, Image.open(source) as original:
             assert im.size == original.size  # each output is its own source's image
+    # The results panel slides open: the picture is of the window once it is still.
+    desktop.cdp.wait_for(RESULTS_SETTLED, "the results panel fully open")
     shot = base64.b64decode(desktop.cdp.call("Page.captureScreenshot", format="png")["data"])
     (artifacts / "desktop-real-drop.png").write_bytes(shot)

@@ -15,6 +15,7 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from conftest import RESULTS_SETTLED, expect_still
 from PIL import Image
 from playwright.sync_api import Page, expect
 
@@ -101,6 +102,8 @@ def test_picked_photos_show_progress_savings_completion_and_one_row_each(
 
     pick(page, three_photos(tmp_path))
     wait_for_results(page, 3)
+    # The results panel slides open: the picture is of the window once it is still.
+    expect_still(page, RESULTS_SETTLED)
     page.screenshot(path=str(artifacts / "ui-complete.png"))
 
     expect(page.get_by_test_id("progress-percent")).to_have_text("Optimization complete")
