@@ -93,19 +93,21 @@ class App {
     await listen(PROGRESS_EVENT, ({ payload }) => {
       if (this.state === "working") this.tracker.onEvent(payload);
     });
+    // Not awaited: the window is usable before the version and the Workers choice arrive.
+    this.loadAppInfo();
+    this.setState("idle");
+    this.root.dataset.ready = "true";
+  }
+
+  async loadAppInfo() {
     try {
-      const [info, preferences] = await Promise.all([
-        invoke("get_app_info"),
-        invoke("load_preferences"),
-      ]);
+      const info = await invoke("get_app_info");
       document.getElementById("app-version").textContent = `v${info.version}`;
-      this.workers.setup(info, preferences);
+      this.workers.setup(info, await invoke("load_preferences"));
     } catch (error) {
       // The window still works on the default pool; only the Workers choice is unavailable.
       this.showError("Could not load the app preferences", error);
     }
-    this.setState("idle");
-    this.root.dataset.ready = "true";
   }
 
   isBusy() {

@@ -55,8 +55,18 @@ function hasDesktopApi() {
   return typeof window.pywebview?.api?.invoke === "function";
 }
 
+/** pywebview defines its API before Qt's web channel is up, and a call made in between is lost
+ * (its promise never settles); on Qt the API is usable only once the channel exists, which is
+ * also when pywebview fires "pywebviewready". */
+function desktopApiUsable() {
+  return (
+    hasDesktopApi() &&
+    (window.pywebview.platform !== "qtwebengine" || Boolean(window.pywebview._QWebChannel))
+  );
+}
+
 function detectShell() {
-  if (hasDesktopApi()) return Promise.resolve("desktop");
+  if (desktopApiUsable()) return Promise.resolve("desktop");
   if (window.location.hash === DESKTOP_HASH) {
     // The window loads the page with this mark; pywebview injects its API after the page loaded.
     return new Promise((resolve, reject) => {

@@ -18,6 +18,7 @@ export class WorkersOption {
     this.select = document.getElementById("workers-select");
     this.value = AUTO;
     this.available = false; // until setup() has the machine's numbers
+    this.busy = false;
     this.select.disabled = true;
     this.select.addEventListener("change", () => this.changed());
   }
@@ -34,10 +35,17 @@ export class WorkersOption {
     this.select.value = this.value;
     this.select.title = `${info.cpuCount} CPU${info.cpuCount === 1 ? "" : "s"} on this machine`;
     this.available = true;
+    this.render();
   }
 
-  setDisabled(disabled) {
-    this.select.disabled = disabled || !this.available;
+  /** Disabled while a batch runs (setup may arrive before or after that). */
+  setDisabled(busy) {
+    this.busy = busy;
+    this.render();
+  }
+
+  render() {
+    this.select.disabled = this.busy || !this.available;
   }
 
   async changed() {
