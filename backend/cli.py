@@ -17,19 +17,19 @@ import signal
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import Any, TextIO, get_args
 
 import msgspec
 
 from backend.core.discovery import expand_paths
+from backend.core.formats.registry import OUTPUT_CHOICES
 from backend.errors import OptimizerError, ValidationError
+from backend.human_bytes import format_bytes
 from backend.logging_setup import configure_logging
-from backend.types import ImageSettings, OptimizationResult, ProgressEvent, Task
+from backend.types import ImageSettings, OptimizationResult, ProgressEvent, ResizeMode, Task
 from backend.validation import decode_settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-FORMATS = ("original", "jpeg", "jpg", "png", "webp", "avif")
-RESIZE_MODES = ("none", "width", "height", "longest", "shortest")
 
 
 class UsageError(Exception):
@@ -46,8 +46,8 @@ def _build_parser() -> argparse.ArgumentParser:
     opt = sub.add_parser("optimize", help="optimize images or folders of images")
     opt.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
     opt.add_argument("--quality", type=int, metavar="N", help="1-100; 100 = lossless")
-    opt.add_argument("--format", choices=FORMATS, help="output format (default: original)")
-    opt.add_argument("--resize", choices=RESIZE_MODES, help="which edge --size applies to")
+    opt.add_argument("--format", choices=OUTPUT_CHOICES, help="output format (default: original)")
+    opt.add_argument("--resize", choices=get_args(ResizeMode), help="which edge --size applies to")
     opt.add_argument("--size", type=int, metavar="PX", help="target size of that edge in px")
     opt.add_argument("--settings", metavar="JSON", help="an ImageSettings object as JSON")
     opt.add_argument("--out", metavar="DIR", help="write every output into DIR")
@@ -95,14 +95,6 @@ def settings_from_args(args: argparse.Namespace) -> ImageSettings:
         raise UsageError(exc.message) from None
 
 
-def _human_bytes(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(n) < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.2f} {unit}"
-        n /= 1024
-    raise AssertionError("unreachable")
-
-
 class _ProgressBar:
     """A one-line bar on a terminal; silent when stderr is a pipe or a file."""
 
@@ -131,7 +123,7 @@ def summarize(results: Sequence[OptimizationResult], seconds: float) -> str:
     pct = (before - after) * 100.0 / before if before else 0.0
     lines = [
         f"{len(ok)} of {len(results)} images optimized in {seconds:.2f}s: "
-        f"{_human_bytes(before)} -> {_human_bytes(after)} ({pct:.1f}% saved)"
+        f"{format_bytes(before)} -> {format_bytes(after)} ({pct:.1f}% saved)"
     ]
     kept = sum(1 for r in ok if r.keptOriginal)
     if kept:

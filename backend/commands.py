@@ -32,7 +32,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import msgspec
 from msgspec import Meta, Struct, field
 
+from backend.contract import Contract, contract
 from backend.core.discovery import SUPPORTED_INPUTS, Skipped, expand_paths
+from backend.core.formats.registry import OUTPUT_IDS
 from backend.core.worker import cpu_count, max_workers
 from backend.errors import (
     ForbiddenPathError,
@@ -52,7 +54,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 APP_NAME = "Image Optimizer"
-OUTPUT_FORMATS = ["jpeg", "png", "webp", "avif"]
 Shell = Literal["desktop", "browser"]
 
 
@@ -141,6 +142,7 @@ class AppInfo(Struct):
     maxWorkers: int  # the largest worker count this machine accepts
     supportedInputs: list[str]
     outputFormats: list[str]
+    contract: Contract  # what the page builds its Options controls from
 
 
 # ---- the registry -----------------------------------------------------------------------------
@@ -305,7 +307,8 @@ def _get_app_info(context: AppContext, _args: NoArgs) -> AppInfo:
         cpuCount=cpu_count(),
         maxWorkers=max_workers(),
         supportedInputs=sorted(SUPPORTED_INPUTS),
-        outputFormats=list(OUTPUT_FORMATS),
+        outputFormats=list(OUTPUT_IDS),
+        contract=contract(),
     )
 
 

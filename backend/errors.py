@@ -15,6 +15,9 @@
     ├── ForbiddenPathError          kind "forbidden"    a path outside the browser session folder
     └── NotInSessionError           kind "not_found"    a download that is not a session file
 
+Each class also says which HTTP status the browser shell answers it with (``http_status``), so no
+shell keeps its own table of kinds.
+
 Every error carries optional context (input path, task id) for structured logs. Per-image errors
 become ``OptimizationResult(success=False, error=..., errorKind=...)``; command-level errors become
 the envelope from :func:`error_envelope`.
@@ -27,6 +30,7 @@ from typing import Any, ClassVar
 
 class OptimizerError(Exception):
     kind: ClassVar[str] = "internal"
+    http_status: ClassVar[int] = 500
 
     def __init__(
         self, message: str, *, path: str | None = None, task_id: str | None = None
@@ -47,50 +51,62 @@ class OptimizerError(Exception):
 
 class ValidationError(OptimizerError):
     kind = "validation"
+    http_status = 400
 
 
 class UnsupportedFormatError(OptimizerError):
     kind = "unsupported_format"
+    http_status = 400
 
 
 class DecodeError(OptimizerError):
     kind = "decode"
+    http_status = 400
 
 
 class ImageTooLargeError(DecodeError):
     kind = "too_large"
+    http_status = 413
 
 
 class ProcessingError(OptimizerError):
     kind = "processing"
+    http_status = 400
 
 
 class OutputError(OptimizerError):
     kind = "io"
+    http_status = 500
 
 
 class CancelledError(OptimizerError):
     kind = "cancelled"
+    http_status = 400
 
 
 class PoolError(OptimizerError):
     kind = "pool"
+    http_status = 503
 
 
 class UnknownCommandError(OptimizerError):
     kind = "unknown_command"
+    http_status = 404
 
 
 class UnsupportedCommandError(OptimizerError):
     kind = "unsupported"
+    http_status = 501
 
 
 class ForbiddenPathError(OptimizerError):
     kind = "forbidden"
+    http_status = 403
 
 
 class NotInSessionError(OptimizerError):
     kind = "not_found"
+    http_status = 404
 
 
 def error_envelope(exc: BaseException) -> dict[str, str]:
@@ -98,3 +114,15 @@ def error_envelope(exc: BaseException) -> dict[str, str]:
     if isinstance(exc, OptimizerError):
         return {"kind": exc.kind, "message": exc.message}
     return {"kind": OptimizerError.kind, "message": f"{type(exc).__name__}: {exc}"}
+
+
+def _subclasses(cls: type[OptimizerError]) -> list[type[OptimizerError]]:
+    return [cls, *(sub for child in cls.__subclasses__() for sub in _subclasses(child))]
+
+
+def status_for_kind(kind: str, default: int = 400) -> int:
+    """The HTTP status of an error envelope's ``kind``, from the class that has that kind."""
+    for cls in _subclasses(OptimizerError):
+        if cls.kind == kind:
+            return cls.http_status
+    return default

@@ -8,33 +8,44 @@ not a setting silently ignored.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta, Struct, field
 
+from backend.core.formats.registry import OUTPUT_CHOICES, OUTPUT_IDS, canonical
+from backend.errors import CancelledError, OptimizerError
+
 Quality = Annotated[int, Meta(ge=1, le=100)]
 Pixels = Annotated[int, Meta(ge=1, le=100_000)]
 ResizeMode = Literal["none", "width", "height", "longest", "shortest"]
-OutputFormat = Literal["original", "jpeg", "jpg", "png", "webp", "avif"]
 ProgressStatus = Literal["processing", "complete", "error"]
 ResultStatus = Literal["ok", "error", "cancelled"]
 
 DEFAULT_QUALITY = 90
 
+# The output formats come from the registry, so a new format needs no edit here: the enum of
+# outputFormat, and one optional quality field per output format next to "global".
+if TYPE_CHECKING:
+    OutputFormat = str
+else:
+    OutputFormat = Literal[OUTPUT_CHOICES]
 
-class QualitySettings(Struct, forbid_unknown_fields=True, kw_only=True):
+
+def _for_format(self: Any, fmt: str) -> int:
+    """The quality that applies to output format ``fmt`` (a per-format value wins)."""
+    specific = getattr(self, canonical(fmt), None)
+    return self.global_ if specific is None else specific
+
+
+QualitySettings: Any = msgspec.defstruct(
+    "QualitySettings",
     # "global" is a Python keyword; the wire name stays the original's.
-    global_: Quality = field(name="global", default=DEFAULT_QUALITY)
-    jpeg: Quality | None = None
-    png: Quality | None = None
-    webp: Quality | None = None
-    avif: Quality | None = None
-
-    def for_format(self, fmt: str) -> int:
-        """The quality that applies to output format ``fmt`` (a per-format value wins)."""
-        specific = getattr(self, "jpeg" if fmt == "jpg" else fmt, None)
-        return self.global_ if specific is None else specific
+    [("global_", Quality, field(name="global", default=DEFAULT_QUALITY)),
+     *((fmt, Quality | None, None) for fmt in OUTPUT_IDS)],
+    module=__name__, namespace={"for_format": _for_format},
+    forbid_unknown_fields=True, kw_only=True,
+)
 
 
 class ResizeSettings(Struct, forbid_unknown_fields=True, kw_only=True):
@@ -93,6 +104,20 @@ class OptimizationResult(Struct, kw_only=True):
     inputFormat: str | None = None
     keptOriginal: bool = False
     durationMs: float | None = None
+
+    @classmethod
+    def failed(
+        cls, input_path: str, output_path: str, error: OptimizerError, *, original_size: int = 0,
+        input_format: str | None = None,
+    ) -> OptimizationResult:
+        """The result of an image that was not optimized: the one constructor for all causes
+        (a bad image, an unwritable folder, a crashed worker, a cancel)."""
+        return cls(
+            original_path=input_path, optimized_path=output_path, original_size=original_size,
+            optimized_size=0, success=False, error=error.message, errorKind=error.kind,
+            status="cancelled" if isinstance(error, CancelledError) else "error",
+            inputFormat=input_format,
+        )
 
 
 class ProgressMetadata(Struct, kw_only=True, omit_defaults=True):

@@ -41,7 +41,7 @@ import numpy as np
 import oxipng
 from PIL import Image, JpegImagePlugin
 
-from backend.core.formats import ENCODERS
+from backend.core.formats.encoders import encoder_for
 from backend.core.loader import decode, open_source
 from backend.core.picture import EncodeRequest, Picture
 from backend.core.pipeline import optimize_file
@@ -273,7 +273,7 @@ def measure_unit(unit: Unit) -> list[Sample]:
         out = folder / f"{stem}-q{q}.{EXT[unit.format]}"
         kept = False
         if native is not None:
-            encoder = ENCODERS[unit.format]
+            encoder = encoder_for(unit.format)
             assert encoder.encode_native is not None
             request = EncodeRequest(quality=q)
             out.write_bytes(encoder.optimize(encoder.encode_native(native, request, q), request))

@@ -24,18 +24,12 @@ import os
 
 from msgspec import Struct
 
-SUPPORTED_INPUTS: frozenset[str] = frozenset({"jpeg", "png", "webp", "avif", "gif", "tiff", "bmp"})
+from backend.core.formats.registry import FORMATS
+
+SUPPORTED_INPUTS: frozenset[str] = frozenset(fmt.id for fmt in FORMATS)
 
 # Extensions that claim a supported format, lower-case, with the dot.
-SUPPORTED_EXTENSIONS: dict[str, str] = {
-    ".jpg": "jpeg", ".jpeg": "jpeg", ".jpe": "jpeg", ".jfif": "jpeg",
-    ".png": "png", ".apng": "png",
-    ".webp": "webp",
-    ".avif": "avif",
-    ".gif": "gif",
-    ".tif": "tiff", ".tiff": "tiff",
-    ".bmp": "bmp", ".dib": "bmp",
-}
+SUPPORTED_EXTENSIONS: dict[str, str] = {ext: fmt.id for fmt in FORMATS for ext in fmt.extensions}
 
 # Image formats people drop that we do not read: named in the skip reason instead of "not an image".
 KNOWN_UNSUPPORTED_EXTENSIONS: frozenset[str] = frozenset({

@@ -32,18 +32,17 @@ from dataclasses import dataclass
 from PIL import Image, ImageCms, UnidentifiedImageError
 
 from backend.core.discovery import sniff_bytes
+from backend.core.error_map import decoding, reading
+from backend.core.formats.registry import FORMATS, get_format, labels_list
 from backend.core.picture import Picture
-from backend.errors import DecodeError, ImageTooLargeError, OutputError, UnsupportedFormatError
+from backend.errors import DecodeError, ImageTooLargeError, UnsupportedFormatError
 
 MAX_PIXELS = 16383 * 16383
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
-_PIL_FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "avif": "AVIF", "gif": "GIF",
-                "tiff": "TIFF", "bmp": "BMP"}
-_DISPLAY = {"jpeg": "JPEG", "png": "PNG", "webp": "WebP", "avif": "AVIF", "gif": "GIF",
-            "tiff": "TIFF", "bmp": "BMP"}
-_ANIMATABLE = frozenset({"gif", "png", "webp", "avif"})
 ORIENTATION_TAG = 0x0112
+_LABELS = [fmt.label for fmt in FORMATS]
+_READABLE = labels_list()
 
 # Formats people try that we do not read, recognised so the message can name them.
 _FOREIGN_SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
@@ -68,7 +67,7 @@ class Source:
 
     @property
     def display_format(self) -> str:
-        return _DISPLAY[self.format]
+        return get_format(self.format).label
 
     @property
     def oriented_size(self) -> tuple[int, int]:
@@ -81,17 +80,8 @@ class Source:
 
 def read_input(path: str) -> bytes:
     """The input file's bytes, or an error that says what to do about it."""
-    try:
-        with open(path, "rb") as fh:
-            return fh.read()
-    except FileNotFoundError:
-        raise OutputError(f"file not found: {path}", path=path) from None
-    except PermissionError:
-        raise OutputError(f"permission denied reading {path}", path=path) from None
-    except IsADirectoryError:
-        raise OutputError(f"cannot read {path}: it is a folder, not a file", path=path) from None
-    except OSError as exc:
-        raise OutputError(f"cannot read {path}: {exc.strerror or exc}", path=path) from None
+    with reading(path), open(path, "rb") as fh:
+        return fh.read()
 
 
 def _foreign_format(head: bytes) -> str | None:
@@ -119,25 +109,23 @@ def open_source(path: str, data: bytes) -> Source:
         foreign = _foreign_format(data[:256])
         if foreign:
             raise UnsupportedFormatError(
-                f"unsupported format: {foreign} (supported: JPEG, PNG, WebP, AVIF, GIF, TIFF, BMP)",
-                path=path)
-        raise UnsupportedFormatError(
-            "not an image (content is not JPEG, PNG, WebP, AVIF, GIF, TIFF or BMP)", path=path)
-    name = _DISPLAY[fmt]
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=[_PIL_FORMATS[fmt]])
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        match = _BOMB_SIZE_RE.search(str(exc))
-        raise _too_large(int(match.group(1)) if match else None, path) from None
-    except UnidentifiedImageError:
-        raise DecodeError(f"cannot read this {name} file: its header is damaged or uses a {name} "
-                          "variant that is not supported", path=path) from None
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise DecodeError(_decode_message(name, exc), path=path) from None
+                f"unsupported format: {foreign} (supported: {', '.join(_LABELS)})", path=path)
+        raise UnsupportedFormatError(f"not an image (content is not {_READABLE})", path=path)
+    spec = get_format(fmt)
+    name = spec.label
+    with decoding(name, path):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                image = Image.open(io.BytesIO(data), formats=[spec.pillow])
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            match = _BOMB_SIZE_RE.search(str(exc))
+            raise _too_large(int(match.group(1)) if match else None, path) from None
+        except UnidentifiedImageError:
+            raise DecodeError(f"cannot read this {name} file: its header is damaged or uses a "
+                              f"{name} variant that is not supported", path=path) from None
 
-    frame_count = getattr(image, "n_frames", 1) if fmt in _ANIMATABLE else 1
+    frame_count = getattr(image, "n_frames", 1) if spec.animation else 1
     w, h = image.size
     if w * h * frame_count > MAX_PIXELS:
         image.close()
@@ -155,13 +143,6 @@ def _orientation(image: Image.Image) -> int:
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
 
-def _decode_message(name: str, exc: BaseException) -> str:
-    text = str(exc)
-    if "truncated" in text.lower() or isinstance(exc, EOFError):
-        return f"truncated {name} data: the file ends before the image does (incomplete copy?)"
-    return f"corrupt {name} data: {text}"
-
-
 def decode(source: Source, *, draft_size: tuple[int, int] | None, animation: bool) -> Picture:
     """Decode the pixels of ``source`` into a Picture in a normalised mode (not yet oriented).
 
@@ -170,7 +151,7 @@ def decode(source: Source, *, draft_size: tuple[int, int] | None, animation: boo
     """
     image = source.image
     name = source.display_format
-    try:
+    with decoding(name, source.path):
         if draft_size is not None and source.format == "jpeg":
             image.draft(image.mode, draft_size)
         if animation and source.frame_count > 1:
@@ -178,8 +159,6 @@ def decode(source: Source, *, draft_size: tuple[int, int] | None, animation: boo
         else:
             image.load()
             frames, durations = [image], []
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise DecodeError(_decode_message(name, exc), path=source.path) from None
     icc = image.info.get("icc_profile") or None
     loop = image.info.get("loop", 0) if len(frames) > 1 else 0
     frames, icc = normalise_frames(frames, icc)

@@ -2,9 +2,8 @@
 
 Decisions:
 
-- "original" keeps JPEG, PNG, WebP and AVIF inputs in their format. GIF, TIFF and BMP are not
-  output formats; "original" turns them into PNG, which is lossless, universal and keeps
-  transparency and (as APNG) animation.
+- "original" keeps each input's format where we can write it, else the registry's
+  ``original_output`` for it (GIF, TIFF and BMP become PNG; see ``formats/registry.py``).
 - The default output is ``<input folder>/optimized/<input stem>.<ext>``, or
   ``<out_dir>/<stem>.<ext>`` when an output folder is given. An explicit output path that is an
   existing folder (or ends with a path separator) is treated as that folder.
@@ -24,45 +23,35 @@ from __future__ import annotations
 
 import os
 
-from backend.core.discovery import OUTPUT_FOLDER_NAME, SUPPORTED_EXTENSIONS, sniff_format
+from backend.core.discovery import OUTPUT_FOLDER_NAME, sniff_format
+from backend.core.formats.registry import (
+    ORIGINAL,
+    canonical,
+    format_for_extension,
+    output_for_input,
+    output_format,
+)
 from backend.types import ImageSettings, Task
 
 PARTIAL_SUFFIX = ".io-partial"
-OUTPUT_FORMATS: tuple[str, ...] = ("jpeg", "png", "webp", "avif")
-
-_EXTENSIONS = {"jpeg": ".jpg", "png": ".png", "webp": ".webp", "avif": ".avif"}
-# Other spellings that already name an output format and are kept as the person wrote them.
-_ALIASES = {".jpg": "jpeg", ".jpeg": "jpeg", ".jpe": "jpeg", ".jfif": "jpeg", ".png": "png",
-            ".webp": "webp", ".avif": "avif"}
-
-
-def normalize_format(fmt: str) -> str:
-    fmt = fmt.lower()
-    return "jpeg" if fmt == "jpg" else fmt
 
 
 def output_extension(fmt: str) -> str:
     """The canonical file extension, with its dot, of output format ``fmt`` (``jpg`` → ``.jpg``)."""
-    fmt = normalize_format(fmt)
-    try:
-        return _EXTENSIONS[fmt]
-    except KeyError:
-        raise ValueError(f"not an output format: {fmt!r}") from None
+    return output_format(fmt).extension
 
 
 def resolve_output_format(input_format: str, settings: ImageSettings) -> str:
     """The output format for an input of content format ``input_format`` under ``settings``."""
-    wanted = normalize_format(settings.outputFormat)
-    if wanted != "original":
-        return wanted
-    fmt = normalize_format(input_format)
-    return fmt if fmt in OUTPUT_FORMATS else "png"
+    wanted = canonical(settings.outputFormat)
+    return output_for_input(input_format) if wanted == ORIGINAL else wanted
 
 
 def with_extension(path: str, output_format: str) -> str:
     """``path`` with its extension corrected to ``output_format`` (kept if it already names it)."""
     root, ext = os.path.splitext(path)
-    if _ALIASES.get(ext.lower()) == normalize_format(output_format):
+    claimed = format_for_extension(ext)
+    if claimed is not None and claimed.id == canonical(output_format):
         return path
     return root + output_extension(output_format)
 
@@ -83,7 +72,8 @@ def input_format_guess(input_path: str) -> str:
     sniffed = sniff_format(input_path)
     if sniffed is not None:
         return sniffed
-    return SUPPORTED_EXTENSIONS.get(os.path.splitext(input_path)[1].lower(), "png")
+    claimed = format_for_extension(os.path.splitext(input_path)[1])
+    return claimed.id if claimed is not None else "png"
 
 
 def _wanted_path(task: Task, out_dir: str | None) -> str:

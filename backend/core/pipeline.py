@@ -22,7 +22,6 @@ Decisions (the per-format ones are in ``formats/*``, input handling in ``loader`
 
 from __future__ import annotations
 
-import errno
 import io
 import logging
 import os
@@ -34,12 +33,13 @@ from dataclasses import dataclass
 from msgspec import Struct
 from PIL import Image
 
-from backend.core.formats import ENCODERS, encoder_for
+from backend.core.error_map import encoding, unexpected, writing
+from backend.core.formats.encoders import all_encoders, encoder_for
 from backend.core.loader import ORIENTATION_TAG, Source, decode, open_source, read_input
 from backend.core.paths import PARTIAL_SUFFIX, partial_name_prefix, resolve_output_format
 from backend.core.picture import EncodeRequest, Picture
 from backend.core.resize import draft_size, orient, resize, swap_if_rotated, target_size
-from backend.errors import OptimizerError, OutputError, ProcessingError, ValidationError
+from backend.errors import OptimizerError, ValidationError
 from backend.types import ImageSettings, OptimizationResult, savings
 
 log = logging.getLogger(__name__)
@@ -74,27 +74,15 @@ def optimize_file(
     facts = _Facts()
     try:
         result = _optimize(input_path, output_path, settings, times, facts)
-    except OptimizerError as exc:
-        result = _failure(input_path, output_path, exc.message, exc.kind, facts)
-    except MemoryError:
-        result = _failure(input_path, output_path, "not enough memory to process this image",
-                          ProcessingError.kind, facts)
-    except Exception as exc:  # a bug or a codec failure we did not foresee: report, go on
-        log.exception("unexpected error optimizing %s", input_path)
-        result = _failure(input_path, output_path, f"{type(exc).__name__}: {exc}",
-                          OptimizerError.kind, facts)
+    except Exception as exc:  # every problem with the image becomes its result
+        if not isinstance(exc, OptimizerError | MemoryError):
+            log.exception("unexpected error optimizing %s", input_path)
+        error = exc if isinstance(exc, OptimizerError) else unexpected(exc)
+        result = OptimizationResult.failed(
+            input_path, output_path, error, original_size=facts.original_size,
+            input_format=facts.input_format)
     result.durationMs = round((time.perf_counter() - started) * 1000, 3)
     return result, times
-
-
-def _failure(
-    input_path: str, output_path: str, message: str, kind: str, facts: _Facts
-) -> OptimizationResult:
-    return OptimizationResult(
-        original_path=input_path, optimized_path=output_path, original_size=facts.original_size,
-        optimized_size=0, success=False, error=message, status="error", errorKind=kind,
-        inputFormat=facts.input_format,
-    )
 
 
 def _optimize(
@@ -168,7 +156,8 @@ def _encode(
     times.resize = time.perf_counter() - mark
 
     mark = time.perf_counter()
-    encoded = encoder.encode(picture, request)
+    with encoding(encoder.format.label, source.path):
+        encoded = encoder.encode(picture, request)
     times.encode = time.perf_counter() - mark
     mark = time.perf_counter()
     out = encoder.optimize(encoded, request)
@@ -212,39 +201,19 @@ def refuse_overwriting_input(input_path: str, output_path: str) -> None:
             "(choose another output folder or name)", path=input_path)
 
 
-def _write_error(output_path: str, exc: OSError) -> OutputError:
-    if isinstance(exc, PermissionError) or exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        detail = " (read-only file system)" if exc.errno == errno.EROFS else ""
-        return OutputError(f"permission denied writing {output_path}{detail}", path=output_path)
-    if isinstance(exc, IsADirectoryError):
-        return OutputError(f"cannot write {output_path}: a folder has that name",
-                           path=output_path)
-    if isinstance(exc, FileExistsError | NotADirectoryError):
-        return OutputError(
-            f"cannot write {output_path}: part of the output folder path is a file, not a folder",
-            path=output_path)
-    if exc.errno == errno.ENOSPC:
-        return OutputError(f"cannot write {output_path}: no space left on the disk",
-                           path=output_path)
-    return OutputError(f"cannot write {output_path}: {exc.strerror or exc}", path=output_path)
-
-
 def write_atomic(output_path: str, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``output_path``, then rename it into place."""
     folder = os.path.dirname(os.path.abspath(output_path))
-    try:
+    with writing(output_path):
         os.makedirs(folder, exist_ok=True)
-    except OSError as exc:
-        raise _write_error(output_path, exc) from None
     temp = os.path.join(
         folder, f"{partial_name_prefix(output_path)}{secrets.token_hex(6)}{PARTIAL_SUFFIX}")
     try:
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(temp, output_path)
-    except OSError as exc:
-        raise _write_error(output_path, exc) from None
+        with writing(output_path):
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(temp, output_path)
     finally:
         try:
             os.unlink(temp)
@@ -262,12 +231,12 @@ def warm_up() -> None:
     gradient.putdata([(x * 8, y * 8, (x * y) % 256, 255 if x > 2 else 0)
                       for y in range(32) for x in range(32)])
     picture = Picture(frames=[gradient])
-    for fmt, encoder in ENCODERS.items():
+    for encoder in all_encoders():
         for quality in (80, 100):
             request = EncodeRequest(quality=quality)
             data = encoder.optimize(encoder.encode(picture, request), request)
-            with Image.open(io.BytesIO(data), formats=[fmt.upper()]) as decoded:
+            with Image.open(io.BytesIO(data), formats=[encoder.format.pillow]) as decoded:
                 decoded.load()
-            if encoder.from_source is not None and fmt == "jpeg":
+            if encoder.from_source is not None and encoder.name == "jpeg":
                 encoder.from_source(data, EncodeRequest(quality=100, source=data))
     resize(gradient, (8, 8))

@@ -30,6 +30,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from backend.human_bytes import format_bytes
 from backend.types import OptimizationResult, ProgressEvent, ProgressMetadata, savings
 
 log = logging.getLogger(__name__)
@@ -47,17 +48,6 @@ def _plural(n: int) -> str:
     return f"{n} image" if n == 1 else f"{n} images"
 
 
-def _human(n: int) -> str:
-    if abs(n) < 1024:
-        return f"{n} B"
-    size = n / 1024
-    for unit in ("KB", "MB"):
-        if abs(size) < 1024:
-            return f"{size:.2f} {unit}"
-        size /= 1024
-    return f"{size:.2f} GB"
-
-
 class _Window:
     """The images settled since the last event."""
 
@@ -71,6 +61,7 @@ class _Window:
 
     def message(self) -> str:
         saved, ratio = savings(self.original, self.optimized)
+        # Always in KB, as the original's formattedMessage was (its frontend may parse it).
         gains = f"({saved / 1024:.2f} KB saved / {ratio:.0f}% compression)"
         if self.count == 1:
             return f"{self.name} failed: {self.error}" if self.failed else (
@@ -171,7 +162,7 @@ class BatchProgress:
         done = (_plural(self.total) if self.succeeded == self.total
                 else f"{self.succeeded} of {_plural(self.total)}")
         text = (f"{done} optimized in {seconds:.2f} s "
-                f"({_human(saved)} saved / {ratio:.0f}% compression)")
+                f"({format_bytes(saved)} saved / {ratio:.0f}% compression)")
         if self.failed:
             text += f"; {self.failed} failed"
         if self.cancelled:

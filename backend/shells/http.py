@@ -43,7 +43,7 @@ from flask import Flask, Response, request, send_file, send_from_directory
 from werkzeug.exceptions import HTTPException
 
 from backend.commands import AppContext, ErrorBody, invoke
-from backend.errors import OptimizerError, ValidationError, error_envelope
+from backend.errors import OptimizerError, ValidationError, error_envelope, status_for_kind
 from backend.settings_store import SettingsStore
 from backend.shells import launch
 from backend.shells.frontend_files import frontend_dir
@@ -62,17 +62,6 @@ THREADS = 8
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 EVENTS_KEY = "image_optimizer.events"
 
-_STATUS_BY_KIND = {
-    "validation": 400,
-    "forbidden": 403,
-    "unknown_command": 404,
-    "not_found": 404,
-    "too_large": 413,
-    "unsupported": 501,
-    "pool": 503,
-    "io": 500,
-    "internal": 500,
-}
 _CSP = (
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
@@ -90,7 +79,7 @@ def _json(obj: Any, status: int = 200) -> Response:
 
 def _error(body: ErrorBody | dict[str, str], status: int | None = None) -> Response:
     kind = body.kind if isinstance(body, ErrorBody) else body["kind"]
-    return _json({"error": body}, status or _STATUS_BY_KIND.get(kind, 400))
+    return _json({"error": body}, status or status_for_kind(kind))
 
 
 def _json_body() -> Any:

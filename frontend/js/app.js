@@ -30,7 +30,8 @@ import { OptionsMenu } from "./ui/options-menu.js";
 import { announcement, ProgressArc } from "./ui/progress-arc.js";
 import { ProgressTracker } from "./ui/progress-tracker.js";
 import { ResultsList } from "./ui/results-list.js";
-import { defaultSettings, mergeSettings, SettingsSaver } from "./ui/settings.js";
+import { acceptList } from "./ui/contract.js";
+import { SettingsSaver } from "./ui/settings.js";
 import { Toaster } from "./ui/toast.js";
 import { WorkersOption } from "./ui/workers-option.js";
 
@@ -82,10 +83,14 @@ class App {
     });
   }
 
-  async start() {
-    let settings = defaultSettings();
+  /** `info` is `get_app_info`'s answer: the Options controls are built from its contract. */
+  async start(info) {
+    document.getElementById("app-version").textContent = `v${info.version}`;
+    this.menu.setup(info.contract);
+    this.dropzone.setAccept(acceptList(info.contract));
+    let settings = info.contract.defaults;
     try {
-      settings = mergeSettings(await invoke("load_settings"));
+      settings = await invoke("load_settings");
     } catch (error) {
       this.showError("Could not load the saved options", error);
     }
@@ -93,16 +98,14 @@ class App {
     await listen(PROGRESS_EVENT, ({ payload }) => {
       if (this.state === "working") this.tracker.onEvent(payload);
     });
-    // Not awaited: the window is usable before the version and the Workers choice arrive.
-    this.loadAppInfo();
+    // Not awaited: the window is usable before the Workers choice arrives.
+    this.loadPreferences(info);
     this.setState("idle");
     this.root.dataset.ready = "true";
   }
 
-  async loadAppInfo() {
+  async loadPreferences(info) {
     try {
-      const info = await invoke("get_app_info");
-      document.getElementById("app-version").textContent = `v${info.version}`;
       this.workers.setup(info, await invoke("load_preferences"));
     } catch (error) {
       // The window still works on the default pool; only the Workers choice is unavailable.
@@ -236,7 +239,14 @@ async function main() {
     return;
   }
   document.body.dataset.shell = shell;
-  await new App(toaster).start();
+  let info;
+  try {
+    info = await invoke("get_app_info");
+  } catch (error) {
+    toaster.show(`Cannot read the optimizer's options: ${error?.message ?? error}`, "error");
+    return;
+  }
+  await new App(toaster).start(info);
 }
 
 main();

@@ -47,6 +47,7 @@ from typing import NamedTuple
 import mozjpeg_lossless_optimization as mozjpeg
 from PIL import Image
 
+from backend.core.error_map import decoding
 from backend.core.formats.scale import Scale, native_quality
 from backend.core.picture import EncodeRequest, Picture
 from backend.errors import DecodeError
@@ -229,10 +230,8 @@ def _luma_table(body: bytes) -> list[int] | None:
 def optimize_source(source: bytes, req: EncodeRequest) -> bytes:
     """Lossless rewrite of a JPEG file: same coefficients, smaller entropy coding."""
     markers = mozjpeg.COPY_MARKERS.ALL if req.keep_metadata else mozjpeg.COPY_MARKERS.ICC
-    try:
+    with decoding("JPEG"):  # mozjpeg raises ValueError for data it cannot parse
         out = mozjpeg.optimize(source, copy=markers)
-    except ValueError as exc:
-        raise DecodeError(f"corrupt JPEG data: {exc}") from None
     if not req.keep_metadata and req.source_orientation != 1:
         exif = Image.Exif()
         exif[0x0112] = req.source_orientation

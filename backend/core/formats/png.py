@@ -53,9 +53,9 @@ os.environ.setdefault("RAYON_NUM_THREADS", "1")
 import oxipng  # after the thread count: rayon reads it when its pool starts
 from PIL import Image, PngImagePlugin
 
+from backend.core.error_map import decoding
 from backend.core.formats.quantize import quantize
 from backend.core.picture import EncodeRequest, Picture
-from backend.errors import DecodeError
 
 MAX_COLORS = 256
 DITHERING = 0.25
@@ -155,7 +155,5 @@ def from_source(source: bytes, req: EncodeRequest) -> bytes | None:
 
 def optimize(data: bytes, req: EncodeRequest) -> bytes:
     strip = oxipng.StripChunks.none() if req.keep_metadata else oxipng.StripChunks.safe()
-    try:
+    with decoding("PNG", also=(oxipng.PngError,)):
         return oxipng.optimize_from_memory(data, strip=strip, **_compression(data, req))
-    except oxipng.PngError as exc:
-        raise DecodeError(f"corrupt PNG data: {exc}") from None

@@ -26,6 +26,11 @@ export class Dropzone {
     this.bind();
   }
 
+  /** What the browser's file picker offers: the formats we read (from the registry). */
+  setAccept(accept) {
+    this.input.accept = accept;
+  }
+
   bind() {
     this.zone.addEventListener("click", () => this.pick());
     this.zone.addEventListener("keydown", (event) => {

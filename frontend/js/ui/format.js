@@ -1,22 +1,25 @@
 /**
  * Text formatting shared by the progress view, the results list and the toasts. Pure functions.
- *
- * Sizes use 1024-based units with the original's precision (KB one decimal, MB two), so the
- * numbers read the same as in the original app.
  */
 
-const KB = 1024;
-const MB = KB * 1024;
-const GB = MB * 1024;
+const UNITS = ["KB", "MB", "GB"];
 
-/** "512 B", "12.3 KB", "20.40 MB", "1.25 GB". */
+/**
+ * "512 B", "12.35 KB", "20.40 MB", "1.25 GB": 1024-based, two decimals above bytes. The same rule
+ * as Python's `backend/human_bytes.py` (e2e/test_contract.py runs both on the same numbers).
+ */
 export function formatBytes(bytes) {
-  const n = Math.abs(Number(bytes) || 0);
-  const sign = bytes < 0 ? "−" : "";
-  if (n < KB) return `${sign}${n} B`;
-  if (n < MB) return `${sign}${(n / KB).toFixed(1)} KB`;
-  if (n < GB) return `${sign}${(n / MB).toFixed(2)} MB`;
-  return `${sign}${(n / GB).toFixed(2)} GB`;
+  const count = Number(bytes) || 0;
+  const sign = count < 0 ? "-" : "";
+  let size = Math.abs(count);
+  if (size < 1024) return `${sign}${size.toFixed(0)} B`;
+  size /= 1024;
+  let index = 0;
+  while (size >= 1024 && index < UNITS.length - 1) {
+    size /= 1024;
+    index += 1;
+  }
+  return `${sign}${size.toFixed(2)} ${UNITS[index]}`;
 }
 
 /** "6.9s" below a minute, "2m 5.0s" above, as the original showed it. */
@@ -29,20 +32,6 @@ export function formatDuration(seconds) {
 /** Whole-number percentage of `part` in `whole` (0 when there is no whole). */
 export function percentOf(part, whole) {
   return whole > 0 ? Math.round((part / whole) * 100) : 0;
-}
-
-/**
- * The quality slider's word for a value. The original said "Broken beyond repair" below 10; the
- * SPEC lists labels only down to 10, so the lowest band reads "Very poor".
- */
-export function qualityLabel(quality) {
-  if (quality >= 100) return "Lossless";
-  if (quality >= 90) return "Near-lossless";
-  if (quality >= 70) return "Excellent";
-  if (quality >= 50) return "Good";
-  if (quality >= 30) return "Fair";
-  if (quality >= 10) return "Poor";
-  return "Very poor";
 }
 
 /** The last segment of a POSIX or Windows path. */

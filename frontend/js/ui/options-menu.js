@@ -1,6 +1,9 @@
 /**
  * The floating Options menu: quality slider, resize mode + size, output format.
  *
+ * Its controls are built from the contract `get_app_info` serves (`setup`): the slider's bounds,
+ * the resize modes and the output formats with their labels; the page has no list of its own.
+ *
  * Decisions: the slider runs 1–100 (the SPEC says 0–100, but the backend's quality range is
  * 1–100, so 0 would be refused); the resize size keeps its value when the mode goes back to
  * "Don't resize", so switching modes does not lose what was typed; an empty or out-of-range size
@@ -9,10 +12,15 @@
  * or tabbing out closes it too.
  */
 
-import { qualityLabel } from "./format.js";
+import {
+  formatId,
+  outputChoices,
+  pixelRange,
+  qualityLabel,
+  qualityRange,
+  resizeModes,
+} from "./contract.js";
 
-const MIN_PX = 1;
-const MAX_PX = 100_000;
 // Fill colour of the slider runs from the original's yellow (low) to its green (high).
 const LOW_RGB = [215, 187, 33];
 const HIGH_RGB = [98, 205, 32];
@@ -37,8 +45,24 @@ export class OptionsMenu {
     this.size = document.getElementById("resize-size");
     this.format = document.getElementById("format-select");
     this.settings = null;
+    this.contract = null;
     this.isOpen = false;
     this.bind();
+  }
+
+  /** Build the controls from the served contract; call before `setSettings`. */
+  setup(contract) {
+    this.contract = contract;
+    const quality = qualityRange(contract);
+    this.slider.min = String(quality.min);
+    this.slider.max = String(quality.max);
+    this.slider.value = String(quality.initial);
+    this.pixels = pixelRange(contract);
+    this.size.min = String(this.pixels.min);
+    this.size.max = String(this.pixels.max);
+    const options = (choices) => choices.map(({ value, label }) => new Option(label, value));
+    this.resizeMode.replaceChildren(...options(resizeModes(contract)));
+    this.format.replaceChildren(...options(outputChoices(contract)));
   }
 
   bind() {
@@ -91,7 +115,7 @@ export class OptionsMenu {
     this.size.value = this.settings.resize.size ?? "";
     this.size.removeAttribute("aria-invalid");
     this.renderResize();
-    this.format.value = this.settings.outputFormat === "jpg" ? "jpeg" : this.settings.outputFormat;
+    this.format.value = formatId(this.contract, this.settings.outputFormat);
   }
 
   getSettings() {
@@ -125,12 +149,14 @@ export class OptionsMenu {
 
   renderQuality() {
     const quality = this.settings.quality.global;
-    const label = qualityLabel(quality);
+    const label = qualityLabel(this.contract, quality);
     this.qualityLabel.textContent = label;
     this.qualityValue.textContent = `${quality}%`;
     this.slider.setAttribute("aria-valuetext", `${quality}%, ${label}`);
-    this.slider.style.setProperty("--fill", `${((quality - 1) / 99) * 100}%`);
-    this.slider.style.setProperty("--fill-color", mix(quality / 100));
+    const min = Number(this.slider.min);
+    const t = (quality - min) / (Number(this.slider.max) - min);
+    this.slider.style.setProperty("--fill", `${t * 100}%`);
+    this.slider.style.setProperty("--fill-color", mix(t));
   }
 
   renderResize() {
@@ -140,7 +166,7 @@ export class OptionsMenu {
   readSize() {
     const raw = this.size.value.trim();
     const value = Number(raw);
-    const valid = raw !== "" && Number.isInteger(value) && value >= MIN_PX && value <= MAX_PX;
+    const valid = raw !== "" && Number.isInteger(value) && value >= this.pixels.min && value <= this.pixels.max;
     if (raw !== "" && !valid) this.size.setAttribute("aria-invalid", "true");
     else this.size.removeAttribute("aria-invalid");
     return valid ? value : null;

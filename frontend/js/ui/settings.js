@@ -1,31 +1,11 @@
 /**
- * The user's ImageSettings on the page: defaults, merging what `load_settings` returned, and a
- * debounced `save_settings` so dragging the quality slider does not write the file 60 times a
- * second. Fields the UI has no control for (per-format qualities, keepMetadata, …) are kept as
- * loaded and sent back unchanged.
+ * Saving the user's ImageSettings from the page: a debounced `save_settings`, so dragging the
+ * quality slider does not write the file 60 times a second. The page keeps no defaults:
+ * `load_settings` returns complete settings (the backend's defaults under what was saved), and
+ * fields the UI has no control for (per-format qualities, keepMetadata, …) are sent back as loaded.
  */
 
 export const SAVE_DELAY_MS = 400;
-
-export function defaultSettings() {
-  return {
-    quality: { global: 90, jpeg: null, png: null, webp: null, avif: null },
-    resize: { width: null, height: null, maintainAspect: true, mode: "none", size: null },
-    outputFormat: "original",
-  };
-}
-
-/** `loaded` over the defaults, one level deep (quality and resize are objects). */
-export function mergeSettings(loaded) {
-  const base = defaultSettings();
-  if (!loaded || typeof loaded !== "object") return base;
-  return {
-    ...base,
-    ...loaded,
-    quality: { ...base.quality, ...(loaded.quality ?? {}) },
-    resize: { ...base.resize, ...(loaded.resize ?? {}) },
-  };
-}
 
 export class SettingsSaver {
   /** @param {(settings: object) => Promise<unknown>} save */

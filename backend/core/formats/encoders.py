@@ -1,0 +1,69 @@
+"""One encoder per output format behind one small interface, found through the registry.
+
+An encoder module (``backend/core/formats/<name>.py``, named by the registry's ``encoder``) offers
+``encode(picture, request) -> bytes``, which turns pixels into a file, and ``optimize(data,
+request) -> bytes``, which post-processes that file (oxipng for PNG, nothing for the others).
+Formats that can work on an input file of their own format without decoding it (JPEG through
+mozjpeg, PNG through oxipng) also offer ``from_source(source, request) -> bytes | None``: called
+first when nothing changes the pixels, it returns the output made from the file alone (a lossless
+rewrite, or the file itself when re-encoding could not make it smaller), or None when pixels must
+be encoded. Lossy formats whose UI quality is mapped onto the encoder's own scale (``scale.py``)
+offer ``encode_native(picture, request, native_quality) -> bytes`` too, so the bench can measure
+the encoder on its own scale and calibrate the mapping.
+
+Modules are imported on first use: the main process, which only reads the registry, never loads
+a codec; a worker loads them all in ``pipeline.warm_up``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
+
+from backend.core.formats.registry import OUTPUT_FORMATS, ImageFormat, output_format
+
+if TYPE_CHECKING:
+    from backend.core.picture import EncodeRequest, Picture
+
+
+@dataclass(frozen=True, slots=True)
+class Encoder:
+    format: ImageFormat
+    encode: Callable[[Picture, EncodeRequest], bytes]
+    optimize: Callable[[bytes, EncodeRequest], bytes]
+    from_source: Callable[[bytes, EncodeRequest], bytes | None] | None
+    encode_native: Callable[[Picture, EncodeRequest, int], bytes] | None
+
+    @property
+    def name(self) -> str:
+        return self.format.id
+
+    @property
+    def animation(self) -> bool:
+        """Whether it can hold every frame of an animation."""
+        return self.format.animation
+
+
+def encoder_for(fmt: str) -> Encoder:
+    """The encoder of output format ``fmt`` (an id or alias); ValueError for a read-only one."""
+    return _load(output_format(fmt))
+
+
+@cache
+def _load(spec: ImageFormat) -> Encoder:
+    module = importlib.import_module(f"backend.core.formats.{spec.encoder}")
+    return Encoder(
+        format=spec,
+        encode=module.encode,
+        optimize=module.optimize,
+        from_source=getattr(module, "from_source", None),
+        encode_native=getattr(module, "encode_native", None),
+    )
+
+
+def all_encoders() -> list[Encoder]:
+    """Every output format's encoder, in registry order (imports every codec)."""
+    return [encoder_for(fmt.id) for fmt in OUTPUT_FORMATS]

@@ -1,0 +1,62 @@
+/**
+ * Reads what `get_app_info` serves as `contract` (the ImageSettings JSON Schema, the format
+ * registry, the labels), so the page keeps no copy of limits, defaults or option lists.
+ * Pure functions: `e2e/test_contract.py` checks, in Chromium, that the controls built from them
+ * equal what Python declares.
+ */
+
+/** The schema of a `$defs` entry's property (through a nullable `anyOf`). */
+function property(contract, struct, name) {
+  const schema = contract.settingsSchema.$defs[struct].properties[name];
+  return schema.anyOf ? schema.anyOf.find((option) => option.type !== "null") : schema;
+}
+
+/** `{min, max, initial}` of the global quality. */
+export function qualityRange(contract) {
+  const global = property(contract, "QualitySettings", "global");
+  return { min: global.minimum, max: global.maximum, initial: global.default };
+}
+
+/** `{min, max}` of a resize size in pixels. */
+export function pixelRange(contract) {
+  const size = property(contract, "ResizeSettings", "size");
+  return { min: size.minimum, max: size.maximum };
+}
+
+/** Resize modes as `{value, label}`, in the labels' order (the schema's enum is sorted). */
+export function resizeModes(contract) {
+  const modes = new Set(property(contract, "ResizeSettings", "mode").enum);
+  return Object.entries(contract.resizeModeLabels)
+    .filter(([value]) => modes.has(value))
+    .map(([value, label]) => ({ value, label }));
+}
+
+/**
+ * "Convert to" choices as `{value, label}`: Original, then each output format in registry order.
+ * Names are shown in capitals, as the original's menu did ("WEBP").
+ */
+export function outputChoices(contract) {
+  const accepted = new Set(property(contract, "ImageSettings", "outputFormat").enum);
+  const formats = contract.formats.filter((format) => format.output && accepted.has(format.id));
+  return [
+    { value: "original", label: contract.originalLabel },
+    ...formats.map((format) => ({ value: format.id, label: format.label.toUpperCase() })),
+  ];
+}
+
+/** The id a wire name stands for (`jpg` → `jpeg`), so the menu shows an alias as its format. */
+export function formatId(contract, name) {
+  const found = contract.formats.find((format) => format.aliases.includes(name));
+  return found ? found.id : name;
+}
+
+/** The Options menu's word for a quality ("Near-lossless" from 90). */
+export function qualityLabel(contract, quality) {
+  const band = contract.qualityBands.find(([min]) => quality >= min);
+  return band ? band[1] : contract.qualityBands.at(-1)[1];
+}
+
+/** Accept-list for the browser's file picker: every extension and MIME type we read. */
+export function acceptList(contract) {
+  return contract.formats.flatMap((format) => [format.mime, ...format.extensions]).join(",");
+}
