@@ -51,6 +51,8 @@ def _build_parser() -> argparse.ArgumentParser:
     opt.add_argument("--size", type=int, metavar="PX", help="target size of that edge in px")
     opt.add_argument("--settings", metavar="JSON", help="an ImageSettings object as JSON")
     opt.add_argument("--out", metavar="DIR", help="write every output into DIR")
+    opt.add_argument("--no-keep-dates", dest="keep_dates", action="store_false", default=None,
+                     help="give outputs the current time, not their source's dates")
     opt.add_argument("--workers", type=int, metavar="N", help="worker processes")
     opt.add_argument("--recursive", action="store_true", help="descend into sub-folders")
     opt.add_argument("--json", action="store_true", help="print only the results as JSON")
@@ -80,6 +82,8 @@ def settings_from_args(args: argparse.Namespace) -> ImageSettings:
         raw["quality"] = {"global": args.quality}
     if args.format is not None:
         raw["outputFormat"] = args.format
+    if args.keep_dates is not None:
+        raw["keepDates"] = args.keep_dates
     if args.resize is not None or args.size is not None:
         mode = args.resize or "none"
         if mode != "none" and args.size is None:

@@ -62,6 +62,8 @@ class ImageSettings(Struct, forbid_unknown_fields=True, kw_only=True):
     outputFormat: OutputFormat = "original"
     # Beyond the original: keep EXIF/XMP (the ICC profile is always kept).
     keepMetadata: bool = False
+    # Beyond the original: give each output its source's modification and access times.
+    keepDates: bool = True
 
 
 class AppPreferences(Struct, forbid_unknown_fields=True, kw_only=True):

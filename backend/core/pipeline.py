@@ -14,6 +14,8 @@ Decisions (the per-format ones are in ``formats/*``, input handling in ``loader`
   person asked for those dimensions.
 - Never over an input: an output path that is the input file (same path, through ``..`` or a
   symlink, or a hard link to it) is refused for that image (errorKind "validation").
+- File dates: with ``keepDates`` (the default) every output, kept-original copies included, gets
+  its source's modification and access times, set once in the writer before the rename.
 - Atomic write: the bytes go to ``.<name>.<random>.io-partial`` in the target folder (created
   if missing), which is renamed over the final name; on any failure the temporary file is
   removed. No fsync: a crash can lose the newest output but never leaves a half-written one
@@ -91,6 +93,8 @@ def _optimize(
 ) -> OptimizationResult:
     refuse_overwriting_input(input_path, output_path)
     mark = time.perf_counter()
+    # Before reading: the read itself may update the source's access time (relatime).
+    dates = _source_dates(input_path) if settings.keepDates else None
     data = read_input(input_path)
     facts.original_size = len(data)
     source = open_source(input_path, data)
@@ -105,7 +109,7 @@ def _optimize(
     if kept:
         out = data
     mark = time.perf_counter()
-    write_atomic(output_path, out)
+    write_atomic(output_path, out, dates=dates)
     times.write = time.perf_counter() - mark
 
     saved, ratio = savings(len(data), len(out))
@@ -201,8 +205,21 @@ def refuse_overwriting_input(input_path: str, output_path: str) -> None:
             "(choose another output folder or name)", path=input_path)
 
 
-def write_atomic(output_path: str, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``output_path``, then rename it into place."""
+def _source_dates(input_path: str) -> tuple[int, int] | None:
+    """(atime, mtime) of the input in nanoseconds; None when it cannot be read (never fatal:
+    the image was read a moment ago, and dates are a courtesy)."""
+    try:
+        stat = os.stat(input_path)
+    except OSError:
+        return None
+    return stat.st_atime_ns, stat.st_mtime_ns
+
+
+def write_atomic(output_path: str, data: bytes, *, dates: tuple[int, int] | None = None) -> None:
+    """Write ``data`` to a temporary file beside ``output_path``, then rename it into place.
+
+    ``dates`` (atime, mtime in ns) are set on the temporary file before the rename, so the output
+    never appears under its final name with the wrong dates."""
     folder = os.path.dirname(os.path.abspath(output_path))
     with writing(output_path):
         os.makedirs(folder, exist_ok=True)
@@ -213,6 +230,8 @@ def write_atomic(output_path: str, data: bytes) -> None:
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
+            if dates is not None:
+                os.utime(temp, ns=dates)
             os.replace(temp, output_path)
     finally:
         try:
