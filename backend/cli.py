@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import time
@@ -26,10 +27,21 @@ from backend.core.formats.registry import OUTPUT_CHOICES
 from backend.errors import OptimizerError, ValidationError
 from backend.human_bytes import format_bytes
 from backend.logging_setup import configure_logging
-from backend.types import ImageSettings, OptimizationResult, ProgressEvent, ResizeMode, Task
+from backend.types import (
+    ChromaMode,
+    IccMode,
+    ImageSettings,
+    MetadataMode,
+    OptimizationResult,
+    ProgressEvent,
+    ResizeMode,
+    Task,
+)
 from backend.validation import decode_settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+# Shell-friendly spellings of the chroma modes, beside the wire's own ("4:4:4").
+_CHROMA_FLAGS = {"444": "4:4:4", "420": "4:2:0"}
 
 
 class UsageError(Exception):
@@ -50,9 +62,22 @@ def _build_parser() -> argparse.ArgumentParser:
     opt.add_argument("--resize", choices=get_args(ResizeMode), help="which edge --size applies to")
     opt.add_argument("--size", type=int, metavar="PX", help="target size of that edge in px")
     opt.add_argument("--settings", metavar="JSON", help="an ImageSettings object as JSON")
-    opt.add_argument("--out", metavar="DIR", help="write every output into DIR")
+    place = opt.add_mutually_exclusive_group()
+    place.add_argument("--out", metavar="DIR",
+                       help="write outputs into DIR, mirroring the folders below what was named")
+    place.add_argument("--beside", action="store_true",
+                       help="write each output beside its source, named with --suffix")
+    opt.add_argument("--suffix", metavar="S",
+                     help="file-name suffix for --beside (default: -optimized); one that "
+                          "starts with '-' is written --suffix=-s")
     opt.add_argument("--no-keep-dates", dest="keep_dates", action="store_false", default=None,
                      help="give outputs the current time, not their source's dates")
+    opt.add_argument("--metadata", choices=get_args(MetadataMode),
+                     help="EXIF/XMP/IPTC: strip (default), keep, or keep without location")
+    opt.add_argument("--icc", choices=get_args(IccMode),
+                     help="colour profile: keep (default) or convert to sRGB and drop it")
+    opt.add_argument("--chroma", choices=[*_CHROMA_FLAGS, *get_args(ChromaMode)],
+                     help="JPEG/AVIF chroma subsampling: auto (default), 444 or 420")
     opt.add_argument("--workers", type=int, metavar="N", help="worker processes")
     opt.add_argument("--recursive", action="store_true", help="descend into sub-folders")
     opt.add_argument("--json", action="store_true", help="print only the results as JSON")
@@ -82,8 +107,20 @@ def settings_from_args(args: argparse.Namespace) -> ImageSettings:
         raw["quality"] = {"global": args.quality}
     if args.format is not None:
         raw["outputFormat"] = args.format
+    if args.out is not None:
+        raw.update(output="folder", outputFolder=os.path.abspath(args.out))
+    elif args.beside:
+        raw["output"] = "beside"
+    if args.suffix is not None:
+        if raw.get("output") != "beside":
+            raise UsageError("--suffix needs --beside")
+        raw["suffix"] = args.suffix
     if args.keep_dates is not None:
         raw["keepDates"] = args.keep_dates
+    for flag, name in (("metadata", "metadata"), ("icc", "icc"), ("chroma", "chroma")):
+        value = getattr(args, flag)
+        if value is not None:
+            raw[name] = _CHROMA_FLAGS.get(value, value)
     if args.resize is not None or args.size is not None:
         mode = args.resize or "none"
         if mode != "none" and args.size is None:
@@ -140,7 +177,7 @@ def run_optimize(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> in
     from backend.core.optimizer import ImageOptimizer
 
     settings = settings_from_args(args)
-    paths, skipped = expand_paths(args.paths, recursive=args.recursive)
+    paths, skipped = expand_paths(args.paths, recursive=args.recursive, settings=settings)
     for item in skipped:
         stderr.write(f"skipped {item.path}: {item.reason}\n")
     tasks = [Task(input_path=p, output_path=None, settings=settings) for p in paths]
@@ -158,7 +195,7 @@ def run_optimize(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> in
         optimizer.subscribe(_ProgressBar(stderr))
         try:
             results = (
-                optimizer.optimize_images(tasks, out_dir=args.out, benchmark=args.benchmark)
+                optimizer.optimize_images(tasks, roots=args.paths, benchmark=args.benchmark)
                 if tasks
                 else []
             )

@@ -104,15 +104,23 @@ class OptimizeImageArgs(Struct, forbid_unknown_fields=True, kw_only=True):
 class OptimizeImagesArgs(Struct, forbid_unknown_fields=True):
     # Items are decoded by validation.decode_tasks, which names the failing task's index.
     tasks: list[Any]
+    # What was dropped (files and folders): the tree that output "folder" mirrors.
+    roots: list[str] | None = None
 
 
 class PickFilesArgs(Struct, forbid_unknown_fields=True):
     folders: bool = False
 
 
+class FolderResult(Struct):
+    path: str | None  # None: the dialog was cancelled
+
+
 class ExpandPathsArgs(Struct, forbid_unknown_fields=True):
     paths: list[str]
     recursive: bool = False
+    # The batch's settings: its own earlier outputs (output folder, beside suffix) are skipped.
+    settings: ImageSettings | None = None
 
 
 class SaveSettingsArgs(Struct, forbid_unknown_fields=True):
@@ -214,6 +222,7 @@ def _confined_tasks(context: AppContext, tasks: list[Task]) -> list[Task]:
     for task in tasks:
         _confine(context, task.input_path)
         _confine(context, task.output_path)
+        _confine(context, task.settings.outputFolder)
     return tasks
 
 
@@ -235,7 +244,9 @@ def _optimize_images(context: AppContext, args: OptimizeImagesArgs) -> list[Opti
     tasks = _confined_tasks(context, decode_tasks(args.tasks))
     if not tasks:
         return []
-    return context.optimizer.optimize_images(tasks)
+    for root in args.roots or ():
+        _confine(context, root)
+    return context.optimizer.optimize_images(tasks, roots=args.roots)
 
 
 @register_command("get_active_tasks", NoArgs)
@@ -259,11 +270,20 @@ def _pick_files(context: AppContext, args: PickFilesArgs) -> PathsResult:
     return PathsResult(paths=paths, skipped=skipped)
 
 
+@register_command("pick_folder", NoArgs)
+def _pick_folder(context: AppContext, _args: NoArgs) -> FolderResult:
+    """The native folder dialog, for the output folder (its images are not listed)."""
+    if context.pick_files is None:
+        raise UnsupportedCommandError("pick_folder needs the desktop window")
+    chosen = context.pick_files(True)
+    return FolderResult(path=chosen[0] if chosen else None)
+
+
 @register_command("expand_paths", ExpandPathsArgs)
 def _expand_paths(context: AppContext, args: ExpandPathsArgs) -> PathsResult:
     for path in args.paths:
         _confine(context, path)
-    paths, skipped = expand_paths(args.paths, recursive=args.recursive)
+    paths, skipped = expand_paths(args.paths, recursive=args.recursive, settings=args.settings)
     return PathsResult(paths=paths, skipped=skipped)
 
 

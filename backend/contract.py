@@ -20,11 +20,20 @@ import msgspec
 from msgspec import Struct
 
 from backend.core.formats.registry import FORMATS, ImageFormat
-from backend.types import ImageSettings, ResizeMode
+from backend.types import ChromaMode, IccMode, ImageSettings, MetadataMode, OutputMode, ResizeMode
 
 RESIZE_MODE_LABELS: dict[str, str] = {
     "none": "Don't resize", "width": "Width", "height": "Height", "longest": "Longest edge",
     "shortest": "Shortest edge",
+}
+# The words for the other enum settings, by field (the settings panel's choices).
+CHOICE_LABELS: dict[str, dict[str, str]] = {
+    "output": {"subfolder": "“optimized” folder beside each image", "folder": "One folder",
+               "beside": "Beside each image, renamed"},
+    "metadata": {"strip": "Remove", "keep": "Keep all",
+                 "keep-no-location": "Keep, without location"},
+    "icc": {"keep": "Keep", "srgb": "Convert to sRGB"},
+    "chroma": {"auto": "Auto", "4:4:4": "4:4:4 (full)", "4:2:0": "4:2:0 (half)"},
 }
 ORIGINAL_LABEL = "Original"
 # (lowest quality of the band, its word), highest band first.
@@ -34,6 +43,9 @@ QUALITY_BANDS: tuple[tuple[int, str], ...] = (
 )
 
 assert set(RESIZE_MODE_LABELS) == set(get_args(ResizeMode)), "every resize mode needs a label"
+for _field, _enum in (("output", OutputMode), ("metadata", MetadataMode), ("icc", IccMode),
+                      ("chroma", ChromaMode)):
+    assert list(CHOICE_LABELS[_field]) == list(get_args(_enum)), f"labels of {_field}"
 
 
 class FormatInfo(Struct, kw_only=True):
@@ -61,6 +73,7 @@ class Contract(Struct, kw_only=True):
     formats: list[FormatInfo]  # every format we read, in registry order
     originalLabel: str
     resizeModeLabels: dict[str, str]
+    choiceLabels: dict[str, dict[str, str]]  # by ImageSettings field, in display order
     qualityBands: list[QualityBand]
 
 
@@ -81,6 +94,7 @@ def contract() -> Contract:
         formats=[_format_info(fmt) for fmt in FORMATS],
         originalLabel=ORIGINAL_LABEL,
         resizeModeLabels=dict(RESIZE_MODE_LABELS),
+        choiceLabels={name: dict(labels) for name, labels in CHOICE_LABELS.items()},
         qualityBands=[QualityBand(low, label) for low, label in QUALITY_BANDS],
     )
 

@@ -21,6 +21,15 @@ Pixels = Annotated[int, Meta(ge=1, le=100_000)]
 ResizeMode = Literal["none", "width", "height", "longest", "shortest"]
 ProgressStatus = Literal["processing", "complete", "error"]
 ResultStatus = Literal["ok", "error", "cancelled"]
+# What survives of the source's metadata (the ICC profile is governed by ``icc``).
+MetadataMode = Literal["strip", "keep", "keep-no-location"]
+IccMode = Literal["keep", "srgb"]
+ChromaMode = Literal["auto", "4:4:4", "4:2:0"]
+# Where outputs go (see backend/core/paths.py).
+OutputMode = Literal["subfolder", "folder", "beside"]
+# A file-name suffix for "beside": no path separators, not only dots, no control characters.
+Suffix = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^(?!\.+$)[^/\\\x00-\x1f]+$")]
+DEFAULT_SUFFIX = "-optimized"
 
 DEFAULT_QUALITY = 90
 
@@ -60,10 +69,22 @@ class ImageSettings(Struct, forbid_unknown_fields=True, kw_only=True):
     quality: QualitySettings = field(default_factory=QualitySettings)
     resize: ResizeSettings = field(default_factory=ResizeSettings)
     outputFormat: OutputFormat = "original"
-    # Beyond the original: keep EXIF/XMP (the ICC profile is always kept).
-    keepMetadata: bool = False
+    # Beyond the original: where outputs go. "folder" needs outputFolder, "beside" uses suffix.
+    output: OutputMode = "subfolder"
+    outputFolder: Annotated[str, Meta(min_length=1)] | None = None
+    suffix: Suffix = DEFAULT_SUFFIX
     # Beyond the original: give each output its source's modification and access times.
     keepDates: bool = True
+    # Beyond the original: EXIF/XMP/IPTC kept, kept without location and serials, or dropped.
+    metadata: MetadataMode = "strip"
+    # Beyond the original: keep the ICC profile, or convert the pixels to sRGB and drop it.
+    icc: IccMode = "keep"
+    # Beyond the original: JPEG/AVIF chroma subsampling; "auto" is each encoder's own choice.
+    chroma: ChromaMode = "auto"
+
+    def __post_init__(self) -> None:
+        if self.output == "folder" and not self.outputFolder:
+            raise ValueError('output "folder" needs outputFolder (the folder to write into)')
 
 
 class AppPreferences(Struct, forbid_unknown_fields=True, kw_only=True):
@@ -72,6 +93,8 @@ class AppPreferences(Struct, forbid_unknown_fields=True, kw_only=True):
     # Worker processes; None: one per CPU. The upper bound here is the pool's absolute one; the
     # command also checks this machine's (8 per CPU).
     workers: Annotated[int, Meta(ge=1, le=64)] | None = None
+    # A folder dropped on the window is expanded with its sub-folders.
+    recursiveDrops: bool = True
 
 
 class Task(Struct, forbid_unknown_fields=True, kw_only=True):

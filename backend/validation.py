@@ -48,7 +48,19 @@ def convert(obj: Any, type_: type[T], *, what: str) -> T:
 
 
 def decode_settings(obj: Any) -> ImageSettings:
-    return convert({} if obj is None else obj, ImageSettings, what="settings")
+    return convert(_migrated(obj), ImageSettings, what="settings")
+
+
+def _migrated(obj: Any) -> Any:
+    """Settings saved before ``metadata`` replaced the boolean ``keepMetadata`` (0.1.0)."""
+    if obj is None:
+        return {}
+    if isinstance(obj, dict) and "keepMetadata" in obj:
+        obj = dict(obj)
+        keep = obj.pop("keepMetadata")
+        if keep is True:
+            obj.setdefault("metadata", "keep")
+    return obj
 
 
 def decode_preferences(obj: Any) -> AppPreferences:

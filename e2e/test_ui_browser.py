@@ -290,6 +290,7 @@ def test_options_are_disabled_while_working_and_cancel_stops_the_batch(
     expect(page.get_by_test_id("progress")).to_be_visible()
     options = page.get_by_test_id("options-button")
     expect(options).to_be_disabled()
+    expect(page.get_by_test_id("settings-button")).to_be_disabled()
     options.click(force=True)
     expect(page.get_by_test_id("options-menu")).to_be_hidden()
     # A first image finished, the batch is still running.

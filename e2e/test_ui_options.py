@@ -33,6 +33,8 @@ def test_keyboard_reaches_dropzone_and_options_and_escape_closes_the_menu(
 ) -> None:
     open_app(page, server)
     page.keyboard.press("Tab")
+    expect_focus_ring(page, "settings-button")  # the cog in the title bar comes first
+    page.keyboard.press("Tab")
     expect_focus_ring(page, "dropzone")
     page.keyboard.press("Tab")
     expect_focus_ring(page, "options-button")
@@ -135,7 +137,7 @@ def test_the_workers_choice_resizes_the_pool_and_is_used_at_the_next_launch(
             lambda r: r.url.endswith("/api/invoke/save_preferences")
         ) as saved:
             workers.select_option("3")
-        assert saved.value.ok and saved.value.json() == {"workers": 3}
+        assert saved.value.ok and saved.value.json() == {"workers": 3, "recursiveDrops": True}
         info = served.invoke("get_app_info")
         assert info["workers"] == 3
 

@@ -392,15 +392,16 @@ def own_pool(tmp_path: Path) -> Iterator[AppContext]:
 
 
 def test_saved_worker_count_resizes_the_pool_and_is_kept(own_pool: AppContext) -> None:
-    assert ok(invoke("load_preferences", {}, own_pool)) == {"workers": None}
+    assert ok(invoke("load_preferences", {}, own_pool)) == {"workers": None,
+                                                            "recursiveDrops": True}
     assert ok(invoke("save_preferences", {"preferences": {"workers": 3}}, own_pool)) == {
-        "workers": 3}
+        "workers": 3, "recursiveDrops": True}
     own_pool.optimizer.start(wait=True)
     info = ok(invoke("get_app_info", {}, own_pool))
     assert (info["workers"], info["alive"]) == (3, 3)
-    assert ok(invoke("load_preferences", {}, own_pool)) == {"workers": 3}
+    assert ok(invoke("load_preferences", {}, own_pool))["workers"] == 3
     on_disk = msgspec.json.decode((own_pool.settings.path.parent / "preferences.json").read_bytes())
-    assert on_disk == {"workers": 3}
+    assert on_disk == {"workers": 3, "recursiveDrops": True}
     ok(invoke("save_preferences", {"preferences": {"workers": None}}, own_pool))
     assert ok(invoke("get_app_info", {}, own_pool))["workers"] == min(
         info["cpuCount"], info["maxWorkers"])
@@ -421,7 +422,7 @@ def test_bad_worker_preferences_change_nothing(
     message = refused(invoke("save_preferences", {"preferences": preferences}, own_pool),
                       "validation")
     assert needle in message
-    assert ok(invoke("load_preferences", {}, own_pool)) == {"workers": 2}
+    assert ok(invoke("load_preferences", {}, own_pool))["workers"] == 2
     assert own_pool.optimizer.info().workers == 2
 
 

@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import piexif
 import pytest
 import skimage.data
 import waitress
 from flask import Flask
-from PIL import Image
+from PIL import Image, JpegImagePlugin
 
 from backend.core.optimizer import ImageOptimizer
 from backend.settings_store import SettingsStore
@@ -430,3 +431,26 @@ def test_serve_reports_a_busy_port_and_a_bad_pool_size() -> None:
     )
     assert proc.returncode == 2
     assert "workers" in proc.stderr
+
+
+def test_metadata_icc_and_chroma_settings_cross_the_http_bridge(server: Server) -> None:
+    exif = piexif.dump({"0th": {piexif.ImageIFD.Make: b"HttpCam"},
+                        "GPS": {piexif.GPSIFD.GPSLatitudeRef: b"S"}})
+    buffer = io.BytesIO()
+    Image.fromarray(skimage.data.chelsea()).save(buffer, "JPEG", quality=98, exif=exif)
+    [path] = server.upload([("gps.jpg", buffer.getvalue())]).json()["paths"]
+    settings = {"quality": {"global": 80}, "metadata": "keep-no-location", "icc": "srgb",
+                "chroma": "4:4:4"}
+    result = server.invoke("optimize_image", {"input_path": path, "output_path": None,
+                                              "settings": settings}).json()
+    assert result["success"], result
+    kept = piexif.load(Path(result["optimized_path"]).read_bytes())
+    assert kept["0th"][piexif.ImageIFD.Make] == b"HttpCam" and kept["GPS"] == {}
+    with Image.open(result["optimized_path"]) as im:
+        assert JpegImagePlugin.get_sampling(im) == 0
+
+    bad = server.invoke("optimize_image", {"input_path": path, "output_path": None,
+                                           "settings": {"metadata": "all"}})
+    assert bad.status == 400
+    assert bad.json()["error"]["kind"] == "validation"
+    assert 'metadata = "all"' in bad.json()["error"]["message"]

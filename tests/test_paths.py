@@ -22,9 +22,14 @@ from backend.types import Task
 from backend.validation import decode_settings
 
 
-def task(path: Path | str, fmt: str = "original", output: str | None = None) -> Task:
-    return Task(input_path=str(path), output_path=output,
-                settings=decode_settings({"outputFormat": fmt}))
+def task(path: Path | str, fmt: str = "original", output_path: str | None = None,
+         **settings: Any) -> Task:
+    return Task(input_path=str(path), output_path=output_path,
+                settings=decode_settings({"outputFormat": fmt, **settings}))
+
+
+def into(folder: str) -> dict[str, str]:
+    return {"output": "folder", "outputFolder": folder}
 
 
 @pytest.mark.parametrize(("fmt", "ext"), [("jpeg", ".jpg"), ("jpg", ".jpg"), ("png", ".png"),
@@ -87,15 +92,17 @@ def test_unreadable_input_falls_back_to_its_extension(tmp_path: Path) -> None:
     assert out == str(tmp_path / "optimized" / "missing.webp")
 
 
-def test_out_dir_and_folder_outputs_collect_everything_in_one_folder(
+def test_folder_output_mirrors_the_tree_below_the_common_root(
     tmp_images: Callable[..., Path], tmp_path: Path
 ) -> None:
     a = tmp_images("a.jpg", size=(20, 20))
     b = tmp_images("sub/b.png", size=(20, 20))
     target = tmp_path / "exports"
     target.mkdir()
-    assert assign_output_paths([task(a), task(b)], out_dir=str(tmp_path / "all")) == [
-        str(tmp_path / "all" / "a.jpg"), str(tmp_path / "all" / "b.png")]
+    out = str(tmp_path / "all")
+    assert assign_output_paths([task(a, **into(out)),
+                                task(b, **into(out))]) == [
+        str(tmp_path / "all" / "a.jpg"), str(tmp_path / "all" / "sub" / "b.png")]
     assert assign_output_paths([task(a, "webp", str(target))]) == [str(target / "a.webp")]
     assert assign_output_paths([task(b, "webp", str(tmp_path / "new") + os.sep)]) == [
         str(tmp_path / "new" / "b.webp")]
@@ -130,7 +137,8 @@ def test_output_landing_on_another_input_is_renamed(tmp_images: Callable[..., Pa
     webp = tmp_images("pic.webp", size=(20, 20))
     folder = str(png.parent)
     # Both converted to WebP into their own folder: pic.png → pic.webp would be the 2nd input.
-    outs = assign_output_paths([task(png, "webp"), task(webp, "webp")], out_dir=folder)
+    outs = assign_output_paths([task(png, "webp", **into(folder)),
+                                task(webp, "webp", **into(folder))])
     assert outs[0] == os.path.join(folder, "pic-2.webp")
     assert outs[1] == str(webp)  # its own input: left for the pipeline to refuse
 

@@ -27,14 +27,14 @@ SSIM_FLOOR_Q90 = {"jpeg": 0.965, "png": 0.975, "webp": 0.975, "avif": 0.985}
 
 
 def settings(fmt: str = "original", quality: int = 90, resize: dict | None = None,
-             keep_metadata: bool = False) -> ImageSettings:
+             metadata: str = "strip") -> ImageSettings:
     return decode_settings({"outputFormat": fmt, "quality": {"global": quality},
-                            "resize": resize or {}, "keepMetadata": keep_metadata})
+                            "resize": resize or {}, "metadata": metadata})
 
 
 def run(input_path: Path, fmt: str = "original", quality: int = 90, output: Path | None = None,
-        resize: dict | None = None, keep_metadata: bool = False):
-    cfg = settings(fmt, quality, resize, keep_metadata)
+        resize: dict | None = None, metadata: str = "strip"):
+    cfg = settings(fmt, quality, resize, metadata)
     task = Task(input_path=str(input_path), output_path=None if output is None else str(output),
                 settings=cfg)
     [out_path] = assign_output_paths([task])
@@ -298,7 +298,7 @@ def test_keep_metadata_keeps_exif_with_orientation_reset_and_xmp(
     with Image.open(real_photo) as im:
         im.save(src, quality=95, exif=exif.tobytes(), xmp=xmp)
     for fmt in ("jpeg", "webp"):
-        result, _ = run(src, fmt, 90, keep_metadata=True)
+        result, _ = run(src, fmt, 90, metadata="keep")
         with Image.open(result.optimized_path) as out:
             kept = out.getexif()
             assert kept.get(0x010F) == "TestCam" and kept.get(0x0112) == 1

@@ -14,6 +14,11 @@ Decisions for :func:`expand_paths` (used by the CLI and the app's "expand droppe
 - Folders are expanded in sorted name order; sub-folders only when ``recursive``. Hidden entries
   (dot files) and our own ``optimized/`` output folders are passed over silently, so running the
   optimizer twice on a folder does not optimize its previous results.
+- Given the batch's settings, the batch's own earlier outputs are passed over too: the
+  ``outputFolder`` of ``output: folder`` when it lies inside a dropped folder, and files named
+  with the ``beside`` suffix (``photo-optimized.jpg``). A file named explicitly is always kept.
+- A filesystem root (``/``, ``C:\\``) is not walked recursively: it is skipped with "a whole
+  drive", since it would mean every image on the disk, our outputs among them.
 - Files keep the order they were given in; the same file given twice (also through a symlink or a
   folder and one of its files) is kept once, at its first position.
 """
@@ -25,6 +30,7 @@ import os
 from msgspec import Struct
 
 from backend.core.formats.registry import FORMATS
+from backend.types import ImageSettings
 
 SUPPORTED_INPUTS: frozenset[str] = frozenset(fmt.id for fmt in FORMATS)
 
@@ -111,11 +117,33 @@ def _classify_file(path: str) -> str | None:
     return "not an image"
 
 
-def _is_passed_over(name: str) -> bool:
-    return name.startswith(".") or name == OUTPUT_FOLDER_NAME
+class _OwnOutputs:
+    """Recognises what a batch with these settings wrote earlier."""
+
+    def __init__(self, settings: ImageSettings | None) -> None:
+        folder = settings.outputFolder if settings and settings.output == "folder" else None
+        self.folder = os.path.realpath(folder) if folder else None
+        self.suffix = settings.suffix if settings and settings.output == "beside" else None
+
+    def folder_is_ours(self, path: str) -> bool:
+        name = os.path.basename(path)
+        if name.startswith(".") or name == OUTPUT_FOLDER_NAME:
+            return True
+        return self.folder is not None and os.path.realpath(path) == self.folder
+
+    def file_is_ours(self, name: str) -> bool:
+        if name.startswith("."):
+            return True
+        return self.suffix is not None and os.path.splitext(name)[0].endswith(self.suffix)
 
 
-def _walk_folder(folder: str, recursive: bool, skipped: list[Skipped]) -> list[str]:
+def _is_filesystem_root(path: str) -> bool:
+    real = os.path.realpath(path)
+    return os.path.dirname(real) == real
+
+
+def _walk_folder(folder: str, recursive: bool, skipped: list[Skipped],
+                 own: _OwnOutputs) -> list[str]:
     """Files of ``folder`` in sorted order (sub-folders' files in place when recursive)."""
     try:
         with os.scandir(folder) as entries:
@@ -125,22 +153,24 @@ def _walk_folder(folder: str, recursive: bool, skipped: list[Skipped]) -> list[s
         return []
     files: list[str] = []
     for entry in ordered:
-        if _is_passed_over(entry.name):
-            continue
         try:
             is_dir = entry.is_dir()
         except OSError:
             is_dir = False
         if is_dir:
-            if recursive:
-                files.extend(_walk_folder(entry.path, recursive, skipped))
-        else:
+            if recursive and not own.folder_is_ours(entry.path):
+                files.extend(_walk_folder(entry.path, recursive, skipped, own))
+        elif not own.file_is_ours(entry.name):
             files.append(entry.path)
     return files
 
 
-def expand_paths(paths: list[str], recursive: bool = False) -> tuple[list[str], list[Skipped]]:
-    """Dropped/given paths → (images to optimize, skipped files with reasons)."""
+def expand_paths(
+    paths: list[str], recursive: bool = False, settings: ImageSettings | None = None,
+) -> tuple[list[str], list[Skipped]]:
+    """Dropped/given paths → (images to optimize, skipped files with reasons); ``settings``:
+    the batch's, so that its own earlier outputs are not taken for inputs."""
+    own = _OwnOutputs(settings)
     images: list[str] = []
     skipped: list[Skipped] = []
     seen: set[str] = set()
@@ -158,7 +188,12 @@ def expand_paths(paths: list[str], recursive: bool = False) -> tuple[list[str], 
 
     for path in paths:
         if os.path.isdir(path):
-            for file in _walk_folder(path, recursive, skipped):
+            if recursive and _is_filesystem_root(path):
+                skipped.append(Skipped(path=path, reason=(
+                    "a whole drive: choose a folder inside it (every image on the disk would "
+                    "be optimized)")))
+                continue
+            for file in _walk_folder(path, recursive, skipped, own):
                 consider(file)
         elif os.path.lexists(path) and not os.path.exists(path):
             skipped.append(Skipped(path=path, reason="not found (broken link)"))

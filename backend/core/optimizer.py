@@ -119,15 +119,16 @@ class ImageOptimizer:
         self._pool.start(wait=wait)
 
     def optimize_images(
-        self, tasks: list[Task], *, out_dir: str | None = None, benchmark: bool = False,
+        self, tasks: list[Task], *, roots: list[str] | None = None, benchmark: bool = False,
         on_progress: Listener | None = None,
     ) -> list[OptimizationResult]:
-        """Optimize every task; results in task order. ``on_progress`` gets this batch's events
-        only (on the progress thread), in addition to every subscriber."""
+        """Optimize every task; results in task order. ``roots``: what was dropped or named, whose
+        tree ``output: folder`` mirrors (see ``paths.batch_root``). ``on_progress`` gets this
+        batch's events only (on the progress thread), in addition to every subscriber."""
         tasks = _check_tasks(tasks)
         if not tasks:
             return []
-        outputs = assign_output_paths(tasks, out_dir)
+        outputs = assign_output_paths(tasks, roots)
         jobs = [Job(i, t.input_path, out, t.settings, _file_size(t.input_path))
                 for i, (t, out) in enumerate(zip(tasks, outputs, strict=True))]
         started = time.monotonic()

@@ -4,9 +4,19 @@ Decisions:
 
 - "original" keeps each input's format where we can write it, else the registry's
   ``original_output`` for it (GIF, TIFF and BMP become PNG; see ``formats/registry.py``).
-- The default output is ``<input folder>/optimized/<input stem>.<ext>``, or
-  ``<out_dir>/<stem>.<ext>`` when an output folder is given. An explicit output path that is an
-  existing folder (or ends with a path separator) is treated as that folder.
+- Placement (``output``) when a task names no output path:
+  - ``subfolder`` (default): ``<input folder>/optimized/<stem>.<ext>``.
+  - ``folder``: ``<outputFolder>/<the input's folder below the batch's root>/<stem>.<ext>``, so
+    ``in/a/x.jpg`` and ``in/b/x.jpg`` dropped as ``in`` become ``out/a/x.jpg`` and ``out/b/x.jpg``.
+    The root is the common folder of what was dropped or named (``roots``: a named folder is its
+    own root, a named file its folder), else of the inputs' folders. Drive-root pitfall: when
+    that common folder is the filesystem root (files from ``/home`` and ``/mnt``), the tree below
+    ``/`` is mirrored (``out/home/…``, ``out/mnt/…``), never flattened; inputs on different
+    Windows drives get a folder per drive (``out/C/…``).
+  - ``beside``: ``<input folder>/<stem><suffix>.<ext>``, default suffix ``-optimized``
+    (``photo.jpg`` → ``photo-optimized.jpg``).
+  An explicit output path that is an existing folder (or ends with a path separator) is treated
+  as ``<that folder>/<stem>.<ext>``.
 - The extension always matches the output format, also for an explicit output path
   (``photo.png`` → webp gives ``photo.webp``). An extension that already names the output format
   is kept as written (``.jpeg``, ``.JPG``), otherwise the canonical one is used (``.jpg`` for JPEG).
@@ -63,6 +73,36 @@ def default_output_path(input_path: str, output_format: str, out_dir: str | None
     return os.path.join(folder, stem + output_extension(output_format))
 
 
+def batch_root(tasks: list[Task], roots: list[str] | None = None) -> str | None:
+    """The folder whose tree ``folder`` placement mirrors: the common folder of ``roots`` (named
+    folders as themselves, named files as their folder), else of the inputs' folders."""
+    if roots:
+        folders = [os.path.abspath(r if os.path.isdir(r) else os.path.dirname(r) or ".")
+                   for r in roots]
+    else:
+        folders = [os.path.dirname(os.path.abspath(t.input_path)) for t in tasks
+                   if t.settings.output == "folder"]
+    if not folders:
+        return None
+    try:
+        return os.path.commonpath(folders)
+    except ValueError:  # different drives (Windows): each keeps its drive as a folder
+        return None
+
+
+def mirrored_folder(input_path: str, root: str | None, out_dir: str) -> str:
+    """The folder in ``out_dir`` that stands for ``input_path``'s folder below ``root``."""
+    folder = os.path.dirname(os.path.abspath(input_path))
+    if root is not None:
+        relative = os.path.relpath(folder, root)
+        if relative != os.pardir and not relative.startswith(os.pardir + os.sep):
+            return os.path.normpath(os.path.join(out_dir, relative))
+    # Outside the root (or no common root): the whole path, its drive as a plain folder name.
+    drive, rest = os.path.splitdrive(folder)
+    parts = [drive.rstrip(":\\/")] if drive else []
+    return os.path.join(out_dir, *parts, rest.lstrip("\\/"))
+
+
 def input_format_guess(input_path: str) -> str:
     """The input's content format, from its first bytes, else its extension, else "png".
 
@@ -76,21 +116,28 @@ def input_format_guess(input_path: str) -> str:
     return claimed.id if claimed is not None else "png"
 
 
-def _wanted_path(task: Task, out_dir: str | None) -> str:
-    output_format = resolve_output_format(input_format_guess(task.input_path), task.settings)
+def _wanted_path(task: Task, root: str | None) -> str:
+    settings = task.settings
+    output_format = resolve_output_format(input_format_guess(task.input_path), settings)
     explicit = task.output_path
-    if not explicit:
+    if explicit:
+        if explicit.endswith(("/", os.sep)) or os.path.isdir(explicit):
+            return default_output_path(task.input_path, output_format, explicit)
+        return with_extension(explicit, output_format)
+    if settings.output == "folder" and settings.outputFolder:
+        out_dir = mirrored_folder(task.input_path, root, settings.outputFolder)
         return default_output_path(task.input_path, output_format, out_dir)
-    if explicit.endswith(("/", os.sep)) or os.path.isdir(explicit):
-        return default_output_path(task.input_path, output_format, explicit)
-    return with_extension(explicit, output_format)
+    if settings.output == "beside":
+        stem, _ = os.path.splitext(task.input_path)
+        return stem + settings.suffix + output_extension(output_format)
+    return default_output_path(task.input_path, output_format)
 
 
 def _key(path: str) -> str:
     return os.path.normcase(os.path.abspath(path))
 
 
-def assign_output_paths(tasks: list[Task], out_dir: str | None = None) -> list[str]:
+def assign_output_paths(tasks: list[Task], roots: list[str] | None = None) -> list[str]:
     """The final output path of every task, in task order, no two the same.
 
     An output is also renamed when it would land on *another* task's input (``photo.png`` and
@@ -98,17 +145,18 @@ def assign_output_paths(tasks: list[Task], out_dir: str | None = None) -> list[s
     one of its inputs. An output equal to the task's own input is left for the pipeline to
     refuse.
     """
+    root = batch_root(tasks, roots)
     inputs = {_key(task.input_path) for task in tasks}
     taken: set[str] = set()
     assigned: list[str] = []
     for task in tasks:
         own = _key(task.input_path)
-        path = _wanted_path(task, out_dir)
-        root, ext = os.path.splitext(path)
+        path = _wanted_path(task, root)
+        stem, ext = os.path.splitext(path)
         candidate, n = path, 1
         while _key(candidate) in taken or (_key(candidate) in inputs and _key(candidate) != own):
             n += 1
-            candidate = f"{root}-{n}{ext}"
+            candidate = f"{stem}-{n}{ext}"
         taken.add(_key(candidate))
         assigned.append(candidate)
     return assigned

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
+from backend.core.metadata import Carried
+from backend.types import ChromaMode, MetadataMode
+
 
 @dataclass(slots=True)
 class Picture:
@@ -19,8 +22,9 @@ class Picture:
     durations: list[int] = field(default_factory=list)  # ms per frame, animations only
     loop: int = 0
     icc: bytes | None = None  # the source's ICC profile, written back byte for byte
-    exif: bytes | None = None  # only with keepMetadata; orientation already reset to 1
-    xmp: bytes | None = None  # only with keepMetadata
+    exif: bytes | None = None  # metadata "keep"/"keep-no-location"; orientation reset to 1
+    xmp: bytes | None = None
+    iptc: bytes | None = None  # a JPEG APP13 payload; only JPEG writes it
 
     @property
     def image(self) -> Image.Image:
@@ -54,7 +58,13 @@ class Picture:
 @dataclass(frozen=True, slots=True)
 class EncodeRequest:
     quality: int  # 1-100; 100 means lossless where the format can do it
-    keep_metadata: bool = False
+    metadata: MetadataMode = "strip"
+    # For outputs made from ``source`` (its pixels as stored, so its own orientation) and for
+    # PNG, whose optimizer strips chunks: the metadata to write, already filtered for the mode.
+    carried: Carried | None = None
+    # ``source`` carries metadata that ``metadata`` removes: it must not be handed through as is.
+    scrub: bool = False
+    chroma: ChromaMode = "auto"
     # The input file, when it is already in the output format and its pixels are kept as they are
     # (no resize, no rotation): lets JPEG/PNG re-optimize it losslessly instead of re-encoding.
     source: bytes | None = None

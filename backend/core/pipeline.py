@@ -5,13 +5,14 @@ as ``OptimizationResult(success=False, error=..., errorKind=...)`` so a batch al
 
 Decisions (the per-format ones are in ``formats/*``, input handling in ``loader``):
 
-- Metadata: EXIF orientation is applied to the pixels, then everything but the ICC profile is
-  dropped; the profile is written back byte for byte. With ``keepMetadata`` EXIF (orientation
-  reset to 1, since the pixels are now upright) and XMP are kept too.
+- Metadata: EXIF orientation is applied to the pixels, then by default (``metadata: strip``)
+  everything but the ICC profile is dropped; the profile is written back byte for byte.
+  ``keep``/``keep-no-location`` are described in ``metadata.py``; ``icc: srgb`` in ``colour.py``.
 - Kept original: when the output format equals the input's, the size did not change and the new
   file is not smaller, the output is a byte-for-byte copy of the input (``keptOriginal: true``,
-  0 bytes saved; its metadata is then the input's). A resized image is always the new one: the
-  person asked for those dimensions.
+  0 bytes saved; its metadata is then the input's), unless the settings must change what the
+  file carries (``keep-no-location`` on a file with location data, ``icc: srgb`` on a tagged
+  file). A resized image is always the new one: the person asked for those dimensions.
 - Never over an input: an output path that is the input file (same path, through ``..`` or a
   symlink, or a hard link to it) is refused for that image (errorKind "validation").
 - File dates: with ``keepDates`` (the default) every output, kept-original copies included, gets
@@ -27,7 +28,6 @@ from __future__ import annotations
 import io
 import logging
 import os
-import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -35,9 +35,11 @@ from dataclasses import dataclass
 from msgspec import Struct
 from PIL import Image
 
+from backend.core.colour import to_srgb
 from backend.core.error_map import encoding, unexpected, writing
 from backend.core.formats.encoders import all_encoders, encoder_for
-from backend.core.loader import ORIENTATION_TAG, Source, decode, open_source, read_input
+from backend.core.loader import Source, decode, open_source, read_input
+from backend.core.metadata import carried, needs_rewrite
 from backend.core.paths import PARTIAL_SUFFIX, partial_name_prefix, resolve_output_format
 from backend.core.picture import EncodeRequest, Picture
 from backend.core.resize import draft_size, orient, resize, swap_if_rotated, target_size
@@ -45,8 +47,6 @@ from backend.errors import OptimizerError, ValidationError
 from backend.types import ImageSettings, OptimizationResult, savings
 
 log = logging.getLogger(__name__)
-
-_XMP_ORIENTATION = re.compile(rb'(tiff:Orientation\s*=\s*"|<tiff:Orientation>)\s*[2-8]')
 
 
 class StageTimes(Struct, kw_only=True):
@@ -101,11 +101,14 @@ def _optimize(
     facts.input_format = source.format
     try:
         output_format = resolve_output_format(source.format, settings)
-        out, size = _encode(source, output_format, settings, times, mark)
+        # Whether the input file's bytes may reach the output unchanged (see the docstring).
+        as_is = not _must_change(source, settings)
+        out, size = _encode(source, output_format, settings, times, mark, as_is)
     finally:
         source.close()
 
-    kept = output_format == source.format and size == source.oriented_size and len(out) >= len(data)
+    kept = (as_is and output_format == source.format and size == source.oriented_size
+            and len(out) >= len(data))
     if kept:
         out = data
     mark = time.perf_counter()
@@ -121,8 +124,18 @@ def _optimize(
     )
 
 
+def _recolours(source: Source, settings: ImageSettings) -> bool:
+    return settings.icc == "srgb" and bool(source.image.info.get("icc_profile"))
+
+
+def _must_change(source: Source, settings: ImageSettings) -> bool:
+    """The settings change what the input file carries, so its bytes cannot be reused."""
+    return _recolours(source, settings) or needs_rewrite(source.image, settings.metadata)
+
+
 def _encode(
-    source: Source, output_format: str, settings: ImageSettings, times: StageTimes, mark: float
+    source: Source, output_format: str, settings: ImageSettings, times: StageTimes, mark: float,
+    as_is: bool,
 ) -> tuple[bytes, tuple[int, int]]:
     """The output file's bytes and its (width, height)."""
     encoder = encoder_for(output_format)
@@ -131,11 +144,16 @@ def _encode(
     stored_target = None if target is None else swap_if_rotated(target, source.orientation)
     # Pixels kept as they are (same format, no resize): JPEG/PNG can work on the input file.
     # A PNG with an EXIF rotation is re-encoded upright instead: oxipng would drop its eXIf.
-    reuse_source = (output_format == source.format and target is None
+    # With icc: srgb a tagged input needs new pixels; metadata alone can be rewritten losslessly.
+    recolour = _recolours(source, settings)
+    reuse_source = (output_format == source.format and target is None and not recolour
                     and (source.format == "jpeg" or source.orientation == 1))
     request = EncodeRequest(
-        quality=quality, keep_metadata=settings.keepMetadata,
-        source=source.data if reuse_source else None, source_orientation=source.orientation)
+        quality=quality, metadata=settings.metadata, chroma=settings.chroma,
+        # Made from the input file, the pixels stay as stored (a PNG is only reused upright).
+        carried=carried(source.image, settings.metadata, upright=not reuse_source),
+        scrub=not as_is, source=source.data if reuse_source else None,
+        source_orientation=source.orientation)
     times.load = time.perf_counter() - mark  # reading and parsing the header
     mark = time.perf_counter()
 
@@ -155,8 +173,11 @@ def _encode(
     if stored_target is not None:
         frames = [resize(frame, stored_target) for frame in frames]
     picture.frames = [orient(frame, source.orientation) for frame in frames]
-    if settings.keepMetadata:
-        picture.exif, picture.xmp = kept_metadata(source)
+    if recolour and picture.icc:
+        picture.frames, picture.icc = to_srgb(picture.frames, picture.icc), None
+    upright = carried(source.image, settings.metadata, upright=True)
+    if upright is not None:
+        picture.exif, picture.xmp, picture.iptc = upright.exif, upright.xmp, upright.iptc
     times.resize = time.perf_counter() - mark
 
     mark = time.perf_counter()
@@ -167,26 +188,6 @@ def _encode(
     out = encoder.optimize(encoded, request)
     times.optimize = time.perf_counter() - mark
     return out, picture.size
-
-
-def kept_metadata(source: Source) -> tuple[bytes | None, bytes | None]:
-    """EXIF (orientation reset to 1: the pixels are upright now) and XMP of the source."""
-    image = source.image
-    exif_bytes: bytes | None = None
-    try:
-        exif = image.getexif()
-        if len(exif):
-            if ORIENTATION_TAG in exif:
-                exif[ORIENTATION_TAG] = 1
-            exif_bytes = exif.tobytes()
-    except Exception:  # unreadable EXIF is dropped rather than failing the image
-        exif_bytes = None
-    xmp = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp")
-    if isinstance(xmp, str):
-        xmp = xmp.encode("utf-8")
-    if xmp:
-        xmp = _XMP_ORIENTATION.sub(lambda m: m.group(1) + b"1", xmp)
-    return exif_bytes, xmp or None
 
 
 def _same_file(a: str, b: str) -> bool:

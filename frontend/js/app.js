@@ -21,6 +21,7 @@ import {
   invoke,
   listen,
   pickFiles,
+  pickFolder,
   prepareFiles,
   ready,
 } from "./bridge.js";
@@ -30,6 +31,7 @@ import { OptionsMenu } from "./ui/options-menu.js";
 import { announcement, ProgressArc } from "./ui/progress-arc.js";
 import { ProgressTracker } from "./ui/progress-tracker.js";
 import { ResultsList } from "./ui/results-list.js";
+import { placementHint, SettingsPanel } from "./ui/settings-panel.js";
 import { acceptList } from "./ui/contract.js";
 import { SettingsSaver } from "./ui/settings.js";
 import { Toaster } from "./ui/toast.js";
@@ -57,10 +59,23 @@ class App {
       (settings) => invoke("save_settings", { settings }),
       (error) => this.showError("Could not save the options", error),
     );
-    this.menu = new OptionsMenu({ onChange: (settings) => this.saver.schedule(settings) });
+    this.menu = new OptionsMenu({
+      onChange: (settings) => {
+        this.saver.schedule(settings);
+        this.showPlacement(settings);
+      },
+    });
+    // App preferences are saved whole: each control patches its field into this object.
+    this.preferences = { workers: null, recursiveDrops: true };
     this.workers = new WorkersOption({
-      save: (workers) => invoke("save_preferences", { preferences: { workers } }),
+      save: (workers) => this.savePreferences({ workers }),
       onError: (error) => this.showError("Could not change the workers", error),
+    });
+    this.panel = new SettingsPanel({
+      patchSettings: (fields) => this.menu.patch(fields),
+      savePreferences: (fields) => this.savePreferences(fields),
+      pickFolder: () => pickFolder(),
+      onError: (prefix, error) => this.showError(prefix, error),
     });
     this.results = new ResultsList({
       canDownload: canDownload(),
@@ -87,6 +102,7 @@ class App {
   async start(info) {
     document.getElementById("app-version").textContent = `v${info.version}`;
     this.menu.setup(info.contract);
+    this.panel.setup(info.contract, info.shell);
     this.dropzone.setAccept(acceptList(info.contract));
     let settings = info.contract.defaults;
     try {
@@ -95,6 +111,8 @@ class App {
       this.showError("Could not load the saved options", error);
     }
     this.menu.setSettings(settings);
+    this.panel.setSettings(settings);
+    this.showPlacement(settings);
     await listen(PROGRESS_EVENT, ({ payload }) => {
       if (this.state === "working") this.tracker.onEvent(payload);
     });
@@ -106,11 +124,23 @@ class App {
 
   async loadPreferences(info) {
     try {
-      this.workers.setup(info, await invoke("load_preferences"));
+      this.preferences = await invoke("load_preferences");
+      this.workers.setup(info, this.preferences);
+      this.panel.setPreferences(this.preferences);
     } catch (error) {
       // The window still works on the default pool; only the Workers choice is unavailable.
       this.showError("Could not load the app preferences", error);
     }
+  }
+
+  showPlacement(settings) {
+    if (!canDownload()) this.dropzone.setDefaultHint(placementHint(settings));
+  }
+
+  async savePreferences(fields) {
+    const next = { ...this.preferences, ...fields };
+    this.preferences = await invoke("save_preferences", { preferences: next });
+    return this.preferences;
   }
 
   isBusy() {
@@ -123,6 +153,7 @@ class App {
     const busy = this.isBusy();
     this.stage.setAttribute("aria-busy", String(busy));
     this.menu.setDisabled(busy);
+    this.panel.setDisabled(busy);
     this.workers.setDisabled(busy);
     this.dropzone.setEnabled(next !== "working");
     if (!busy && document.activeElement === this.cancelButton) this.dropzone.zone.focus();
@@ -159,7 +190,10 @@ class App {
     this.dropzone.setHint(`${verb} ${plural(files.length, "file", "files")}…`);
     let prepared;
     try {
-      prepared = await prepareFiles(files);
+      prepared = await prepareFiles(files, {
+        recursive: this.preferences.recursiveDrops,
+        settings: this.menu.getSettings(),
+      });
     } catch (error) {
       this.showError("Could not read the files", error);
       this.setState("idle");
@@ -170,7 +204,7 @@ class App {
     await this.optimize(prepared);
   }
 
-  async optimize({ paths = [], skipped = [] }) {
+  async optimize({ paths = [], skipped = [], roots = null }) {
     if (skipped.length) this.toaster.show(skippedMessage(skipped), "warning");
     if (!paths.length) {
       if (this.state === "preparing") this.setState("idle");
@@ -188,7 +222,7 @@ class App {
     let batch;
     try {
       const tasks = paths.map((path) => ({ input_path: path, output_path: null, settings }));
-      batch = await invoke("optimize_images", { tasks });
+      batch = await invoke("optimize_images", { tasks, roots });
     } catch (error) {
       this.tracker.stop();
       this.showError("Optimization failed", error);

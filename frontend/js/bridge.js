@@ -263,15 +263,16 @@ function dropFor(list) {
   });
 }
 
-async function prepareDesktop(list) {
+async function prepareDesktop(list, { recursive = false, settings = null }) {
   const drop = await dropFor(list);
   const paths = list.map((_, i) => drop?.files[i]?.path || null);
   const known = paths.filter(Boolean);
   const reason = "no file path (dragged from another application?)";
   const skipped = list.filter((_, i) => !paths[i]).map((file) => ({ path: file.name, reason }));
   if (!known.length) return { paths: [], skipped };
-  const expanded = await invoke("expand_paths", { paths: known });
-  return { paths: expanded.paths, skipped: [...skipped, ...expanded.skipped] };
+  const expanded = await invoke("expand_paths", { paths: known, recursive, settings });
+  // What was dropped is the root whose tree a "One folder" output mirrors.
+  return { paths: expanded.paths, skipped: [...skipped, ...expanded.skipped], roots: known };
 }
 
 function uploadBatches(list) {
@@ -313,12 +314,22 @@ async function uploadFiles(list) {
   return result;
 }
 
-/** Files from a drop or an <input type=file> → paths the backend can optimize. */
-export async function prepareFiles(files) {
+/**
+ * Files from a drop or an <input type=file> → paths the backend can optimize. Desktop: dropped
+ * folders expand (with sub-folders when `recursive`), skipping what a batch with `settings`
+ * wrote before; the dropped paths come back as `roots`.
+ */
+export async function prepareFiles(files, options = {}) {
   const list = Array.from(files ?? []);
   if (!list.length) return { paths: [], skipped: [] };
-  if ((await ready()) === "desktop") return prepareDesktop(list);
+  if ((await ready()) === "desktop") return prepareDesktop(list, options);
   return uploadFiles(list);
+}
+
+/** Desktop: the native folder dialog's choice (null when cancelled). */
+export async function pickFolder() {
+  const { path } = await invoke("pick_folder");
+  return path;
 }
 
 /** Desktop: the native dialog's choice; browser: null (the UI opens its own file input). */

@@ -55,7 +55,7 @@ def encode_native(picture: Picture, req: EncodeRequest, quality: int) -> bytes:
     options: dict[str, object] = {
         "quality": quality,
         "speed": SPEED,
-        "subsampling": "4:0:0" if grey else "4:4:4",
+        "subsampling": "4:0:0" if grey else ("4:2:0" if req.chroma == "4:2:0" else "4:4:4"),
         "max_threads": THREADS,
     }
     # Always given: Pillow would otherwise fall back to a profile left in the frame's info.

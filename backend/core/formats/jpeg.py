@@ -15,9 +15,10 @@ Decisions (measured with ``python -m bench.rd``; figures in ``bench/QUALITY.md``
 - Quality number: the UI's number is mapped (``QUALITY_SCALE``) so that each label gives the
   mean SSIM the original gave at that number (the default 90 is libjpeg quality 88 with our
   tables).
-- Chroma subsampling 4:2:0 below 100, as the original: 4:4:4 needed more bytes for the same
-  butteraugli on 17 of the 18 corpus JPEGs (+15 % overall) and for the same SSIM on all, so
-  there was no content to choose it for.
+- Chroma subsampling (``chroma: auto``) 4:2:0 below 100, as the original: 4:4:4 needed more
+  bytes for the same butteraugli on 17 of the 18 corpus JPEGs (+15 % overall) and for the same
+  SSIM on all, so there was no content to choose it for. ``chroma`` "4:4:4"/"4:2:0" forces
+  either, at any quality.
 - Progressive with optimized Huffman tables, as the original's files: ~2 % fewer bytes than
   sequential at equal SSIM (3-5 % on whole photos) for ~6 ms/MP more encode time.
 - Transparency is composited onto white.
@@ -32,8 +33,9 @@ Decisions (measured with ``python -m bench.rd``; figures in ``bench/QUALITY.md``
 - Quality 100 with a JPEG input and no resize is always the lossless re-optimization (never a
   re-encode). Only the ICC profile is kept (other APPn markers go), plus a minimal EXIF block
   holding just the orientation when it is not 1, so the image still displays upright (the
-  pixels are not rotated: a lossless rotation is not always possible). With keepMetadata all
-  markers are kept.
+  pixels are not rotated: a lossless rotation is not always possible). With metadata "keep"
+  all markers are kept; with "keep-no-location" the ICC profile plus the filtered EXIF (its
+  orientation as stored), XMP and IPTC segments (``backend/core/metadata.py``).
 - Quality 100 with a resize (or a non-JPEG input) has new pixels, so it is a re-encode at
   quality 100, 4:4:4.
 """
@@ -60,6 +62,9 @@ TABLE_FLATNESS = 0.65
 _SOI = b"\xff\xd8"
 _EOI = b"\xff\xd9"
 _APP0 = 0xE0
+_APP1 = 0xE1
+_APP13 = 0xED
+_XMP_HEADER = b"http://ns.adobe.com/xap/1.0/\x00"
 _DQT = 0xDB
 _SOS = 0xDA
 _DHT = 0xC4
@@ -132,9 +137,10 @@ def from_source(source: bytes, req: EncodeRequest) -> bytes | None:
     if req.quality >= 100:
         return optimize_source(source, req)
     facts = source_facts(source)
-    if facts is None or facts.quality > target_quality(req.quality) or facts.full_chroma:
+    finer = facts is not None and facts.full_chroma and req.chroma != "4:4:4"
+    if facts is None or facts.quality > target_quality(req.quality) or finer:
         return None
-    return optimize_source(source, req) if facts.standard_huffman else source
+    return optimize_source(source, req) if facts.standard_huffman or req.scrub else source
 
 
 def encode_native(picture: Picture, req: EncodeRequest, quality: int) -> bytes:
@@ -142,9 +148,10 @@ def encode_native(picture: Picture, req: EncodeRequest, quality: int) -> bytes:
     image = flatten(picture.image)
     options: dict[str, object] = {"optimize": True, "progressive": True}
     if quality >= 100:
-        options.update(quality=100, subsampling="4:4:4")
+        options.update(quality=100, subsampling="4:2:0" if req.chroma == "4:2:0" else "4:4:4")
     else:  # exact tables: Pillow scales ``qtables`` only when a quality is given too
-        options.update(qtables=quantization_tables(quality), subsampling="4:2:0")
+        options.update(qtables=quantization_tables(quality),
+                       subsampling="4:4:4" if req.chroma == "4:4:4" else "4:2:0")
     if picture.icc:
         options["icc_profile"] = picture.icc
     if picture.exif:
@@ -153,7 +160,7 @@ def encode_native(picture: Picture, req: EncodeRequest, quality: int) -> bytes:
         options["xmp"] = picture.xmp
     out = io.BytesIO()
     image.save(out, "JPEG", **options)
-    return out.getvalue()
+    return insert_segment(out.getvalue(), _APP13, picture.iptc) if picture.iptc else out.getvalue()
 
 
 def optimize(data: bytes, req: EncodeRequest) -> bytes:
@@ -229,22 +236,37 @@ def _luma_table(body: bytes) -> list[int] | None:
 
 def optimize_source(source: bytes, req: EncodeRequest) -> bytes:
     """Lossless rewrite of a JPEG file: same coefficients, smaller entropy coding."""
-    markers = mozjpeg.COPY_MARKERS.ALL if req.keep_metadata else mozjpeg.COPY_MARKERS.ICC
+    keep_all = req.metadata == "keep"
+    markers = mozjpeg.COPY_MARKERS.ALL if keep_all else mozjpeg.COPY_MARKERS.ICC
     with decoding("JPEG"):  # mozjpeg raises ValueError for data it cannot parse
         out = mozjpeg.optimize(source, copy=markers)
-    if not req.keep_metadata and req.source_orientation != 1:
-        exif = Image.Exif()
-        exif[0x0112] = req.source_orientation
-        out = insert_app1(out, exif.tobytes())
+    if keep_all:
+        return out
+    carried = req.carried
+    if carried is None:  # strip: only what keeps the image upright
+        if req.source_orientation != 1:
+            exif = Image.Exif()
+            exif[0x0112] = req.source_orientation
+            out = insert_segment(out, _APP1, exif.tobytes())
+        return out
+    # Inserted in reverse, each right after SOI/APP0: EXIF, XMP, IPTC in the usual order.
+    if carried.iptc:
+        out = insert_segment(out, _APP13, carried.iptc)
+    if carried.xmp:
+        out = insert_segment(out, _APP1, _XMP_HEADER + carried.xmp)
+    if carried.exif:
+        out = insert_segment(out, _APP1, carried.exif)
     return out
 
 
-def insert_app1(jpeg: bytes, payload: bytes) -> bytes:
-    """``jpeg`` with an APP1 segment holding ``payload``, after SOI and any APP0 (JFIF)."""
+def insert_segment(jpeg: bytes, marker: int, payload: bytes) -> bytes:
+    """``jpeg`` with an APPn segment holding ``payload``, after SOI and any APP0 (JFIF)."""
     if not jpeg.startswith(_SOI):
         raise DecodeError("corrupt JPEG data: no start-of-image marker")
+    if len(payload) + 2 > 0xFFFF:
+        return jpeg  # a segment cannot hold it; metadata is a courtesy, the image is not
     pos = 2
     if jpeg[pos : pos + 2] == bytes((0xFF, _APP0)):
         pos += 2 + int.from_bytes(jpeg[pos + 2 : pos + 4], "big")
-    segment = b"\xff\xe1" + (len(payload) + 2).to_bytes(2, "big") + payload
+    segment = bytes((0xFF, marker)) + (len(payload) + 2).to_bytes(2, "big") + payload
     return jpeg[:pos] + segment + jpeg[pos:]

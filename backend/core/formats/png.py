@@ -35,7 +35,8 @@ Decisions (measured on the bench corpus; figures in ``bench/QUALITY.md``):
   PNG and nothing changes its pixels, oxipng works on the input file itself (keeping 16-bit depth
   and everything that renders), and so does the fallback when the palette was refused.
 - oxipng strips "safely": chunks that affect rendering (iCCP, sRGB, gAMA, cHRM, tRNS, APNG
-  frames…) stay, text/EXIF/time chunks go. With keepMetadata nothing is stripped.
+  frames…) stay, text/EXIF/time chunks go. With metadata "keep" nothing is stripped; with
+  "keep-no-location" the filtered EXIF (eXIf) and XMP (iTXt) are written back after stripping.
 - oxipng (rayon) would start one thread per core in every worker process; the pool already runs
   one worker per core, so each worker keeps one thread (``RAYON_NUM_THREADS``, set before
   oxipng's thread pool starts, unless the environment sets it).
@@ -47,6 +48,7 @@ from __future__ import annotations
 
 import io
 import os
+import zlib
 
 os.environ.setdefault("RAYON_NUM_THREADS", "1")
 
@@ -120,9 +122,10 @@ def encode(picture: Picture, req: EncodeRequest) -> bytes:
     # Pillow only frames the pixels (stored, not deflated): oxipng compresses them.
     # The profile is always given: Pillow would otherwise fall back to one left in the frame's info.
     options: dict[str, object] = {"compress_level": 0, "icc_profile": picture.icc}
-    if picture.exif:
+    # "keep-no-location" adds its metadata after oxipng has stripped the chunks (optimize).
+    if picture.exif and req.metadata == "keep":
         options["exif"] = picture.exif
-    if picture.xmp:
+    if picture.xmp and req.metadata == "keep":
         info = PngImagePlugin.PngInfo()
         info.add_itxt("XML:com.adobe.xmp", picture.xmp.decode("utf-8", "replace"))
         options["pnginfo"] = info
@@ -154,6 +157,34 @@ def from_source(source: bytes, req: EncodeRequest) -> bytes | None:
 
 
 def optimize(data: bytes, req: EncodeRequest) -> bytes:
-    strip = oxipng.StripChunks.none() if req.keep_metadata else oxipng.StripChunks.safe()
+    keep_all = req.metadata == "keep"
+    strip = oxipng.StripChunks.none() if keep_all else oxipng.StripChunks.safe()
     with decoding("PNG", also=(oxipng.PngError,)):
-        return oxipng.optimize_from_memory(data, strip=strip, **_compression(data, req))
+        out = oxipng.optimize_from_memory(data, strip=strip, **_compression(data, req))
+    carried = None if keep_all else req.carried
+    if carried is not None:
+        chunks = []
+        if carried.exif:
+            chunks.append(_chunk(b"eXIf", carried.exif.removeprefix(b"Exif\x00\x00")))
+        if carried.xmp:
+            # iTXt: keyword, no compression, empty language tag and translated keyword.
+            chunks.append(_chunk(b"iTXt", b"XML:com.adobe.xmp\x00\x00\x00\x00\x00" + carried.xmp))
+        out = _insert_before_idat(out, b"".join(chunks))
+    return out
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    return (len(body).to_bytes(4, "big") + kind + body
+            + zlib.crc32(kind + body).to_bytes(4, "big"))
+
+
+def _insert_before_idat(png: bytes, chunks: bytes) -> bytes:
+    """``png`` with ``chunks`` before its first IDAT (or acTL/fcTL of an animation): metadata
+    chunks must precede the image data."""
+    pos = 8
+    while pos + 8 <= len(png):
+        length = int.from_bytes(png[pos : pos + 4], "big")
+        if png[pos + 4 : pos + 8] in (b"IDAT", b"acTL", b"fcTL"):
+            return png[:pos] + chunks + png[pos:]
+        pos += 12 + length
+    return png

@@ -60,3 +60,20 @@ export function qualityLabel(contract, quality) {
 export function acceptList(contract) {
   return contract.formats.flatMap((format) => [format.mime, ...format.extensions]).join(",");
 }
+
+/**
+ * Choices of an enum setting of ImageSettings (`output`, `metadata`, `icc`, `chroma`) as
+ * `{value, label}`, in the labels' order, limited to what the schema accepts.
+ */
+export function settingChoices(contract, field) {
+  const accepted = new Set(property(contract, "ImageSettings", field).enum);
+  return Object.entries(contract.choiceLabels[field])
+    .filter(([value]) => accepted.has(value))
+    .map(([value, label]) => ({ value, label }));
+}
+
+/** `{min, max, pattern}` of a string setting (`suffix`). */
+export function textLength(contract, field) {
+  const schema = property(contract, "ImageSettings", field);
+  return { min: schema.minLength, max: schema.maxLength, pattern: schema.pattern };
+}

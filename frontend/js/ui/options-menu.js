@@ -122,6 +122,12 @@ export class OptionsMenu {
     return structuredClone(this.settings);
   }
 
+  /** Fields set elsewhere (the settings panel) join the same settings object and its saving. */
+  patch(fields) {
+    Object.assign(this.settings, fields);
+    this.changed();
+  }
+
   open() {
     if (this.button.disabled) return;
     this.isOpen = true;

@@ -2,8 +2,10 @@
  * The results panel: one row per image of the last batch, in task order.
  *
  * A row shows the file name, "before → after", the saving, and a note: the output's name when it
- * differs (format change), "kept original" when the optimized file was not smaller, the error in
- * red, or "Cancelled". Each batch replaces the list (the panel is about the batch just run; the
+ * differs (format change) and, on the desktop, where it went when that is not the usual
+ * `optimized/` folder ("beside the original", "in …/exports/a"; the full path is the note's
+ * tooltip), "kept original" when the optimized file was not smaller, the error in red, or
+ * "Cancelled". Each batch replaces the list (the panel is about the batch just run; the
  * files themselves stay on disk). Download buttons appear only where the shell can download
  * (the browser); on the desktop the outputs are already beside their sources.
  */
@@ -69,8 +71,12 @@ export class ResultsList {
     title.title = result.original_path;
     li.append(title, el("span", "result__saved", savedText(result, kind)));
     li.append(el("span", "result__detail", detailText(result, kind)));
-    const note = noteText(result, kind, name);
-    if (note) li.append(el("span", "result__note", note));
+    const note = noteText(result, kind, name, !this.canDownload);
+    if (note) {
+      const noteEl = el("span", "result__note", note);
+      if (result.success) noteEl.title = result.optimized_path;
+      li.append(noteEl);
+    }
 
     if (this.canDownload && result.success) {
       const button = el("button", "result__download");
@@ -110,12 +116,32 @@ function formatName(format) {
   return name === "JPG" ? "JPEG" : name;
 }
 
-function noteText(result, kind, name) {
+function noteText(result, kind, name, local) {
   if (kind === "error") return result.error || "Could not be optimized";
   if (kind === "cancelled") return "";
-  if (kind === "kept") return "Kept original: the optimized file was not smaller";
+  const where = local ? whereText(result) : "";
+  if (kind === "kept") {
+    return ["Kept original: the optimized file was not smaller", where].filter(Boolean).join(", ");
+  }
   const outName = basename(result.optimized_path);
-  return outName !== name ? `Saved as ${outName}` : "";
+  const parts = [outName !== name ? `Saved as ${outName}` : "", where].filter(Boolean);
+  if (parts.length === 1 && !parts[0].startsWith("Saved")) parts[0] = `Saved ${parts[0]}`;
+  return parts.join(" ");
+}
+
+/** Where the output went, when that is not `<source folder>/optimized/`. */
+function whereText(result) {
+  const folder = dirname(result.optimized_path);
+  const source = dirname(result.original_path);
+  if (folder === source) return "beside the original";
+  if (basename(folder) === "optimized" && dirname(folder) === source) return "";
+  const parts = folder.split(/[\\/]/).filter(Boolean);
+  return `in ${parts.length > 2 ? "…/" : "/"}${parts.slice(-2).join("/")}`;
+}
+
+function dirname(path) {
+  const cut = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
+  return cut > 0 ? path.slice(0, cut) : path.slice(0, cut + 1);
 }
 
 function summaryLines(results) {

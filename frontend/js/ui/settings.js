@@ -2,7 +2,7 @@
  * Saving the user's ImageSettings from the page: a debounced `save_settings`, so dragging the
  * quality slider does not write the file 60 times a second. The page keeps no defaults:
  * `load_settings` returns complete settings (the backend's defaults under what was saved), and
- * fields the UI has no control for (per-format qualities, keepMetadata, …) are sent back as loaded.
+ * fields the UI has no control for (per-format qualities, metadata, …) are sent back as loaded.
  */
 
 export const SAVE_DELAY_MS = 400;
