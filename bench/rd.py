@@ -8,10 +8,11 @@
 For each format, both engines encode the same inputs at a sweep of quality numbers: ours through
 the real pipeline (``optimize_file``: quality mapping, lossless re-optimization, kept originals
 and all), the original's engine through Node sharp with the original sidecar's settings
-(``bench/sharp/rd_sweep.mjs``). Every output is decoded and compared with its input (SSIM on luma
-and butteraugli, ``bench/quality.py``); the rate-quality curves give the BD-rate over quality
-70-95 and the bytes each engine needs at equal mean quality. Results: ``bench/results/
-quality.json`` (every sample) and ``quality.md`` (the tables, see ``bench/rd_report.py``).
+(``bench/sharp/rd_sweep.mjs``). Every output is decoded and compared with its input
+(SSIMULACRA2, butteraugli and SSIM on luma, ``bench/quality.py``); the rate-quality curves give
+the BD-rate over quality 70-95 and the bytes each engine needs at equal mean quality. Results:
+``bench/results/quality.json`` (every sample) and ``quality.md`` (the tables, see
+``bench/rd_report.py``).
 
 Inputs: the speed bench's corpus (``bench/corpus.py``), each image cut to a centred crop
 (``CROP_SIDE``: 640 px, 512 with ``--quick``; measuring whole 20 MP images at eight qualities
@@ -49,10 +50,11 @@ from backend.types import ImageSettings, QualitySettings
 from bench.corpus import build_corpus
 from bench.machine import machine_info
 from bench.peer_sharp import PeerUnavailable, ensure_sharp, sharp_versions
-from bench.quality import butteraugli, butteraugli_path, luma, ssim, write_reference
+from bench.quality import butteraugli, butteraugli_path, luma, on_white, ssim, write_reference
 from bench.rd_report import Sample, build_result
 from bench.report import write_result
 from bench.schema import CorpusImage, RunOptions, ScenarioResult
+from bench.ssimulacra2 import ssimulacra2
 
 log = logging.getLogger("bench.rd")
 BENCH_DIR = Path(__file__).resolve().parent
@@ -267,6 +269,7 @@ def measure_unit(unit: Unit) -> list[Sample]:
     ref_png = write_reference(reference, folder / f"{stem}-reference.png") if (
         unit.butteraugli) else None
     ref_luma = luma(reference)
+    ref_rgb = np.asarray(on_white(reference).convert("RGB"))
     native = _native_picture(unit) if unit.native else None
     samples = []
     for q in unit.settings:
@@ -284,11 +287,12 @@ def measure_unit(unit: Unit) -> list[Sample]:
                 raise RuntimeError(f"ours failed on {unit.image.name} q{q}: {result.error}")
             kept = bool(result.keptOriginal)
         engine = "ours-native" if unit.native else "ours"
-        samples.append(_sample(unit, engine, q, out, ref_luma, ref_png, kept))
+        samples.append(_sample(unit, engine, q, out, (ref_luma, ref_rgb), ref_png, kept))
         out.unlink()
     for q, path in unit.sharp_outputs.items():
         if Path(path).is_file():
-            samples.append(_sample(unit, "sharp", q, Path(path), ref_luma, ref_png, False))
+            samples.append(_sample(unit, "sharp", q, Path(path), (ref_luma, ref_rgb), ref_png,
+                                   False))
     return samples
 
 
@@ -297,18 +301,22 @@ def _native_picture(unit: Unit) -> Picture:
     return decode(source, draft_size=None, animation=False)
 
 
-def _sample(unit: Unit, engine: str, q: int, path: Path, ref_luma: np.ndarray,
+def _sample(unit: Unit, engine: str, q: int, path: Path, reference: tuple[np.ndarray, np.ndarray],
             ref_png: Path | None, kept: bool) -> Sample:
+    """``reference``: the input's luma (for SSIM) and its RGB on white (for SSIMULACRA2: the same
+    pixels butteraugli sees)."""
+    ref_luma, ref_rgb = reference
     with Image.open(path) as opened:
         opened.load()
         similarity = ssim(ref_luma, luma(opened))
+        score = ssimulacra2(ref_rgb, on_white(opened).convert("RGB"))
         distance = butteraugli(ref_png, opened, binary=unit.butteraugli).pnorm3 if (
             ref_png is not None and unit.butteraugli) else None
     return Sample(image=unit.image.name, kind=unit.image.kind, input_format=unit.image.format,
                   format=unit.format, engine=engine, setting=q, bytes=path.stat().st_size,
                   input_bytes=unit.image.bytes, megapixels=unit.image.megapixels,
                   ssim=round(similarity, 6), butteraugli=None if distance is None else round(
-                      distance, 4), kept_original=kept,
+                      distance, 4), ssimulacra2=round(score, 4), kept_original=kept,
                   whole=unit.whole)
 
 

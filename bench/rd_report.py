@@ -2,10 +2,10 @@
 
 Aggregation: for each format, engine and quality setting, the corpus point is the total of the
 bytes and the mean of each metric over the inputs that both engines encoded at every setting
-(so both curves describe the same images). Butteraugli enters the curves negated (higher is
-better on every axis). ``at default`` compares the engines at the original's default quality
-number, 90: the bytes sharp wrote there against the bytes our curve needs for sharp's mean SSIM
-(or butteraugli) there.
+(so both curves describe the same images). Three metrics, each with its own curves:
+SSIMULACRA2, butteraugli (negated, so higher is better on every axis) and SSIM. ``at default``
+compares the engines at the original's default quality number, 90: the bytes sharp wrote there
+against the bytes our curve needs for sharp's mean SSIMULACRA2 (or butteraugli, or SSIM) there.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ class Sample(msgspec.Struct, kw_only=True):
     megapixels: float
     ssim: float
     butteraugli: float | None = None
+    ssimulacra2: float | None = None  # None in results recorded before it was measured
     kept_original: bool = False
     whole: bool = False  # measured on the whole corpus file, not a crop
     seconds: float | None = None
@@ -57,6 +58,7 @@ class Stat(msgspec.Struct, kw_only=True):
     input_bytes: int
     ssim: float
     butteraugli: float | None
+    ssimulacra2: float | None
     kept: int
 
 
@@ -79,11 +81,13 @@ def curves(samples: list[Sample]) -> Curves:
         if not chosen:
             continue
         distances = [s.butteraugli for s in chosen if s.butteraugli is not None]
+        scores = [s.ssimulacra2 for s in chosen if s.ssimulacra2 is not None]
         out[(fmt, engine)].append(Stat(
             setting=setting, images=len(chosen), bytes=sum(s.bytes for s in chosen),
             input_bytes=sum(s.input_bytes for s in chosen),
             ssim=statistics.fmean(s.ssim for s in chosen),
             butteraugli=statistics.fmean(distances) if len(distances) == len(chosen) else None,
+            ssimulacra2=statistics.fmean(scores) if len(scores) == len(chosen) else None,
             kept=sum(s.kept_original for s in chosen)))
     return dict(out)
 
@@ -93,15 +97,21 @@ def points(stats: list[Stat], metric: str, within: tuple[int, int] | None = None
     chosen = [s for s in stats if low <= s.setting <= high]
     if metric == "ssim":
         return [Point(s.setting, s.bytes, s.ssim) for s in chosen]
+    if metric == "ssimulacra2":
+        return [Point(s.setting, s.bytes, s.ssimulacra2) for s in chosen
+                if s.ssimulacra2 is not None]
     return [Point(s.setting, s.bytes, -s.butteraugli) for s in chosen if s.butteraugli is not None]
 
 
 def at_default(ours: list[Stat], sharp: list[Stat], metric: str) -> float | None:
     """Per cent bytes change of ours against sharp at sharp's quality at the default number."""
     theirs = next((s for s in sharp if s.setting == DEFAULT), None)
-    if theirs is None or (metric == "butteraugli" and theirs.butteraugli is None):
+    if theirs is None:
         return None
-    level = theirs.ssim if metric == "ssim" else -theirs.butteraugli  # type: ignore[operator]
+    level = {"ssim": theirs.ssim, "ssimulacra2": theirs.ssimulacra2,
+             "butteraugli": None if theirs.butteraugli is None else -theirs.butteraugli}[metric]
+    if level is None:
+        return None
     needed = bytes_at(points(ours, metric), level)
     return None if needed is None else 100 * (needed / theirs.bytes - 1)
 
@@ -117,18 +127,23 @@ def comparison_table(found: Curves, formats: list[str]) -> tuple[Table, dict[str
         if not ours or not sharp:
             continue
         figures[fmt] = {
-            "bd_ssim": _bd(ours, sharp, "ssim"), "bd_butteraugli": _bd(ours, sharp, "ba"),
-            "default_ssim": at_default(ours, sharp, "ssim"),
+            "bd_ssimulacra2": _bd(ours, sharp, "ssimulacra2"),
+            "bd_butteraugli": _bd(ours, sharp, "ba"), "bd_ssim": _bd(ours, sharp, "ssim"),
+            "default_ssimulacra2": at_default(ours, sharp, "ssimulacra2"),
             "default_butteraugli": at_default(ours, sharp, "butteraugli"),
+            "default_ssim": at_default(ours, sharp, "ssim"),
         }
         f = figures[fmt]
-        rows.append([fmt.upper(), str(ours[0].images), _bd_text(ours, sharp, "ssim"),
-                     _bd_text(ours, sharp, "ba"), _pct(f["default_ssim"]),
-                     _pct(f["default_butteraugli"])])
+        rows.append([fmt.upper(), str(ours[0].images), _bd_text(ours, sharp, "ssimulacra2"),
+                     _bd_text(ours, sharp, "ba"), _bd_text(ours, sharp, "ssim"),
+                     _pct(f["default_ssimulacra2"]), _pct(f["default_butteraugli"]),
+                     _pct(f["default_ssim"])])
     table = Table(
         title="Bytes ours vs sharp at equal measured quality",
-        columns=["format", "inputs", "BD-rate, SSIM (q 70-95)", "BD-rate, butteraugli (q 70-95)",
-                 "at sharp's q90 SSIM", "at sharp's q90 butteraugli"],
+        columns=["format", "inputs", "BD-rate, SSIMULACRA2 (q 70-95)",
+                 "BD-rate, butteraugli (q 70-95)", "BD-rate, SSIM (q 70-95)",
+                 "at sharp's q90 SSIMULACRA2", "at sharp's q90 butteraugli",
+                 "at sharp's q90 SSIM"],
         rows=rows,
         note="Negative: we need that many per cent fewer bytes for the same mean quality. "
              "BD-rate over the quality range both curves reach with settings 70-95; 'at sharp's "
@@ -157,18 +172,23 @@ def settings_table(found: Curves, formats: list[str]) -> Table:
         sharp = {s.setting: s for s in found.get((fmt, "sharp"), [])}
         for q in sorted(ours.keys() & sharp.keys()):
             o, t = ours[q], sharp[q]
-            rows.append([fmt.upper(), str(q), f"{t.ssim:.4f}", f"{o.ssim:.4f}", _ba(t), _ba(o),
-                         mb(t.bytes), mb(o.bytes), f"{100 * (o.bytes / t.bytes - 1):+.0f} %",
-                         str(o.kept)])
+            rows.append([fmt.upper(), str(q), _s2(t.ssimulacra2), _s2(o.ssimulacra2), _ba(t),
+                         _ba(o), f"{t.ssim:.4f}", f"{o.ssim:.4f}", mb(t.bytes), mb(o.bytes),
+                         f"{100 * (o.bytes / t.bytes - 1):+.0f} %", str(o.kept)])
     return Table(title="Each quality number: what sharp and we deliver",
-                 columns=["format", "quality", "sharp SSIM", "ours SSIM", "sharp butteraugli",
-                          "ours butteraugli", "sharp bytes", "ours bytes", "bytes ours/sharp",
-                          "ours kept originals"],
-                 rows=rows, note="Means over the crops; butteraugli 3-norm, lower is better.")
+                 columns=["format", "quality", "sharp SSIMULACRA2", "ours SSIMULACRA2",
+                          "sharp butteraugli", "ours butteraugli", "sharp SSIM", "ours SSIM",
+                          "sharp bytes", "ours bytes", "bytes ours/sharp", "ours kept originals"],
+                 rows=rows, note="Means over the crops; SSIMULACRA2 higher is better (100: "
+                                 "identical), butteraugli 3-norm lower is better.")
 
 
 def _ba(s: Stat) -> str:
     return "n/a" if s.butteraugli is None else f"{s.butteraugli:.3f}"
+
+
+def _s2(score: float | None) -> str:
+    return "n/a" if score is None else f"{score:.2f}"
 
 
 def png_default_table(samples: list[Sample]) -> tuple[Table | None, dict]:
@@ -177,22 +197,24 @@ def png_default_table(samples: list[Sample]) -> tuple[Table | None, dict]:
         return None, {}
     bytes_in, bytes_out = sum(s.input_bytes for s in whole), sum(s.bytes for s in whole)
     distances = [s.butteraugli for s in whole if s.butteraugli is not None]
+    scores = [s.ssimulacra2 for s in whole if s.ssimulacra2 is not None]
     fig = {"saved_pct": 100 * (1 - bytes_out / bytes_in),
            "grown": sum(s.bytes > s.input_bytes for s in whole),
            "ssim": statistics.fmean(s.ssim for s in whole),
            "min_ssim": min(s.ssim for s in whole),
-           "butteraugli": statistics.fmean(distances) if distances else None}
+           "butteraugli": statistics.fmean(distances) if distances else None,
+           "ssimulacra2": statistics.fmean(scores) if scores else None}
     rows = [[s.image, f"{s.megapixels:.1f}", mb(s.input_bytes), mb(s.bytes),
-             f"{100 * (1 - s.bytes / s.input_bytes):.0f} %", f"{s.ssim:.4f}",
-             "n/a" if s.butteraugli is None else f"{s.butteraugli:.3f}",
+             f"{100 * (1 - s.bytes / s.input_bytes):.0f} %", _s2(s.ssimulacra2),
+             "n/a" if s.butteraugli is None else f"{s.butteraugli:.3f}", f"{s.ssim:.4f}",
              "yes" if s.kept_original else ""] for s in whole]
     rows.append(["all", f"{sum(s.megapixels for s in whole):.1f}", mb(bytes_in), mb(bytes_out),
-                 f"{fig['saved_pct']:.0f} %", f"{fig['ssim']:.4f}",
+                 f"{fig['saved_pct']:.0f} %", _s2(fig["ssimulacra2"]),
                  "n/a" if fig["butteraugli"] is None else f"{fig['butteraugli']:.3f}",
-                 str(sum(s.kept_original for s in whole))])
+                 f"{fig['ssim']:.4f}", str(sum(s.kept_original for s in whole))])
     return Table(title="PNG at the default quality 90, whole corpus files (ours)",
-                 columns=["image", "MP", "bytes in", "bytes out", "saved", "SSIM",
-                          "butteraugli", "original kept"], rows=rows), fig
+                 columns=["image", "MP", "bytes in", "bytes out", "saved", "SSIMULACRA2",
+                          "butteraugli", "SSIM", "original kept"], rows=rows), fig
 
 
 def png_lossless_table(lossless: list[Sample]) -> tuple[Table | None, dict]:
@@ -293,8 +315,8 @@ def build_result(*, samples: list[Sample], lossless: list[Sample], crops: list[C
         title="Calibration of the quality scale" if calibrate else
         "Bytes at equal quality: ours vs the original's engine (sharp)",
         description=(f"Every format at a sweep of quality numbers, ours and sharp, on "
-                     f"{crop_side}-px centre crops of the corpus; SSIM on luma and butteraugli "
-                     "against the input. See bench/rd.py and bench/QUALITY.md."),
+                     f"{crop_side}-px centre crops of the corpus; SSIMULACRA2, butteraugli "
+                     "and SSIM on luma against the input. See bench/rd.py and bench/QUALITY.md."),
         options=options, machine=machine, corpus=corpus, notes=notes,
         started=dt.datetime.fromtimestamp(started, dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         duration_s=round(time.time() - started, 1),
