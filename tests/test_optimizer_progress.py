@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from backend.core.optimizer import ImageOptimizer
+from backend.core.pool import ProcessPool
 from backend.core.progress import MAX_EVENTS_PER_SECOND, BatchProgress
 from backend.types import OptimizationResult, ProgressEvent, Task
 
@@ -127,7 +128,7 @@ def test_many_tiny_images_on_the_pool_stay_within_the_event_rate_with_exact_coun
         copy.write_bytes(first.read_bytes())
         inputs.append(copy)
     events: list[ProgressEvent] = []
-    with ImageOptimizer(workers=2) as optimizer:
+    with ImageOptimizer(ProcessPool(2)) as optimizer:
         optimizer.start(wait=True)
         began = time.monotonic()
         results = optimizer.optimize_images([Task(input_path=str(p)) for p in inputs],

@@ -32,7 +32,6 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from msgspec import Struct
 from PIL import Image
 
 from backend.core.error_map import encoding, unexpected, writing
@@ -41,22 +40,13 @@ from backend.core.loader import ORIENTATION_TAG, Source, decode, open_source, re
 from backend.core.paths import PARTIAL_SUFFIX, partial_name_prefix, resolve_output_format
 from backend.core.picture import EncodeRequest, Picture
 from backend.core.resize import draft_size, orient, resize, swap_if_rotated, target_size
+from backend.core.stage_times import StageTimes
 from backend.errors import OptimizerError, ValidationError
 from backend.types import ImageSettings, OptimizationResult, savings
 
 log = logging.getLogger(__name__)
 
 _XMP_ORIENTATION = re.compile(rb'(tiff:Orientation\s*=\s*"|<tiff:Orientation>)\s*[2-8]')
-
-
-class StageTimes(Struct, kw_only=True):
-    """Seconds spent in each stage of one image, for benchmark mode."""
-
-    load: float = 0.0
-    resize: float = 0.0
-    encode: float = 0.0
-    optimize: float = 0.0
-    write: float = 0.0
 
 
 @dataclass(slots=True)
