@@ -43,8 +43,11 @@ class PoolInfo(Struct, kw_only=True):
 
 
 class Executor(Protocol):
-    size: int  # workers configured
     start_method: str
+
+    @property
+    def size(self) -> int:
+        """Workers configured."""
 
     def start(self, wait: bool = False, timeout: float = 120.0) -> None:
         """Start (idempotent) and, with ``wait``, block until every worker is warm."""

@@ -64,6 +64,7 @@ class InProcessExecutor:
         return self._state.size
 
     def start(self, wait: bool = False, timeout: float = 120.0) -> None:
+        """Start the thread (idempotent); there is nothing to warm, so nothing to wait for."""
         with self._cond:
             self._state.refuse_if_closed()
             if not self._state.started:

@@ -21,7 +21,7 @@ class WorkerHandle(Seat):
         task_r, task_w = ctx.Pipe(duplex=False)
         result_r, result_w = ctx.Pipe(duplex=False)
         life_r, life_w = ctx.Pipe(duplex=False)
-        self.process = ctx.Process(  # type: ignore[attr-defined]
+        self.process = ctx.Process(
             target=worker_main, args=(task_r, result_w, life_r),
             name=f"image-optimizer-worker-{slot}", daemon=True,
         )
