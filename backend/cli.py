@@ -18,11 +18,12 @@ import signal
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any, TextIO, get_args
+from typing import TYPE_CHECKING, Any, TextIO, get_args
 
 import msgspec
 
-from backend.core.discovery import expand_paths
+from backend import worker_count
+from backend.core.discovery import Skipped, expand_paths
 from backend.core.formats.registry import OUTPUT_CHOICES
 from backend.errors import OptimizerError, ValidationError
 from backend.human_bytes import format_bytes
@@ -38,6 +39,9 @@ from backend.types import (
     Task,
 )
 from backend.validation import decode_settings
+
+if TYPE_CHECKING:
+    from backend.core.optimizer import ImageOptimizer
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 # Shell-friendly spellings of the chroma modes, beside the wire's own ("4:4:4").
@@ -175,6 +179,7 @@ def summarize(results: Sequence[OptimizationResult], seconds: float) -> str:
 
 def run_optimize(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from backend.core.optimizer import ImageOptimizer
+    from backend.core.pool import ProcessPool, stop_process_helpers
 
     settings = settings_from_args(args)
     paths, skipped = expand_paths(args.paths, recursive=args.recursive, settings=settings)
@@ -182,10 +187,23 @@ def run_optimize(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> in
         stderr.write(f"skipped {item.path}: {item.reason}\n")
     tasks = [Task(input_path=p, output_path=None, settings=settings) for p in paths]
     try:
-        optimizer = ImageOptimizer(workers=args.workers)
+        # The CLI does not read the app's saved setting: scripts say what they want.
+        workers = worker_count.resolve(args.workers)
     except OptimizerError as exc:
         raise UsageError(exc.message) from None
+    try:
+        return _optimize(ImageOptimizer(ProcessPool(workers)), tasks, skipped, args, stdout,
+                         stderr)
+    finally:
+        # A command leaves no process behind: the pool joined its workers on the way out;
+        # multiprocessing's own helpers would otherwise live until the interpreter exits.
+        stop_process_helpers()
 
+
+def _optimize(
+    optimizer: ImageOptimizer, tasks: list[Task], skipped: list[Skipped],
+    args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
+) -> int:
     started = time.perf_counter()
     with optimizer:
         if args.benchmark:

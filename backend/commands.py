@@ -14,7 +14,9 @@ Decisions:
   only ever needs its uploads, so a leaked token could not read or write elsewhere on the disk.
 - ``pick_files`` with ``folders: true`` expands the chosen folders one level deep, like a drop.
 - ``save_preferences`` saves first and then resizes the running pool (a batch in progress goes on;
-  see ProcessPool.resize), so a refused save changes nothing. The saved worker count applies at
+  see ProcessPool.resize), so a refused save changes nothing. This is where a worker count from
+  the page enters, so it is checked here (msgspec's bounds, then this machine's); null ("Auto")
+  means one per CPU. The saved worker count applies at
   the next launch too, unless ``--workers`` or $IMAGE_OPTIMIZER_WORKERS is given there.
 """
 
@@ -35,7 +37,7 @@ from msgspec import Meta, Struct, field
 from backend.contract import Contract, contract
 from backend.core.discovery import SUPPORTED_INPUTS, Skipped, expand_paths
 from backend.core.formats.registry import OUTPUT_IDS
-from backend.core.worker import cpu_count, max_workers
+from backend.core.sizing import cpu_count, default_workers, max_workers
 from backend.errors import (
     ForbiddenPathError,
     OptimizerError,
@@ -311,7 +313,8 @@ def _save_preferences(context: AppContext, args: SavePreferencesArgs) -> AppPref
             f"Invalid preferences: workers = {workers}: this machine takes 1 to {limit} "
             f"(8 per CPU, {cpu_count()} CPUs), or null for one per CPU")
     saved = context.preferences.save(args.preferences)
-    context.optimizer.set_workers(workers)
+    # "Auto" (null) is one per CPU, whatever the environment said at launch.
+    context.optimizer.set_workers(default_workers() if workers is None else workers)
     return saved
 
 

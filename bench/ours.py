@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from backend.core.pipeline import optimize_file, warm_up
-from backend.core.worker import limit_codec_threads
+from backend.core.worker_process import limit_codec_threads
 from backend.types import ImageSettings, OptimizationResult, ProgressEvent, Task
 from bench.cpu import tree_cpu_s
 from bench.machine import versions
@@ -80,8 +80,9 @@ def started_pool(workers: int) -> Iterator[tuple[ImageOptimizer, float]]:
     """A pool with every worker spawned and warmed, and how long that took."""
     # Imported here so the loop baseline's process holds nothing but the pipeline.
     from backend.core.optimizer import ImageOptimizer
+    from backend.core.pool import ProcessPool
 
-    optimizer = ImageOptimizer(workers=workers)
+    optimizer = ImageOptimizer(ProcessPool(workers))
     try:
         t0 = time.perf_counter()
         optimizer.start(wait=True)

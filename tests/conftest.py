@@ -38,6 +38,7 @@ from PIL import Image, ImageCms
 from skimage.metrics import structural_similarity
 
 from backend.core.optimizer import ImageOptimizer
+from backend.core.pool import ProcessPool
 
 SKIMAGE_DATA = Path(skimage.__file__).parent / "data"
 _EXT_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WEBP",
@@ -287,6 +288,6 @@ def unprivileged() -> Any:
 @pytest.fixture
 def optimizer() -> Iterator[ImageOptimizer]:
     """A real, warm two-worker pool (this machine has two cores)."""
-    with ImageOptimizer(workers=2) as opt:
+    with ImageOptimizer(ProcessPool(2)) as opt:
         opt.start(wait=True)
         yield opt

@@ -150,3 +150,69 @@ def test_long_tmpdir_still_starts_workers(photos: list[Path], tmp_path: Path) ->
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)[0]["success"] is True
+
+
+LINGER_PROBE = """
+import json, os, sys, threading, time
+from pathlib import Path
+
+from backend.cli import main
+
+def descendants(root):
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                parents[int(entry.name)] = int(stat[1])
+            except (OSError, IndexError):
+                pass
+    found, frontier = set(), {root}
+    while frontier:
+        frontier = {pid for pid, ppid in parents.items() if ppid in frontier} - found
+        found |= frontier
+    return found
+
+def alive(pid):
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return False
+    # A zombie of ours was never joined; one of a reaper that is gone is as good as dead.
+    return stat[0] not in ("Z", "X") or int(stat[1]) == os.getpid()
+
+seen, stop = set(), threading.Event()
+
+def watch():
+    while not stop.is_set():
+        seen.update(descendants(os.getpid()))
+        time.sleep(0.002)
+
+if __name__ == "__main__":
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    code = main(sys.argv[1:])
+    stop.set()
+    watcher.join()
+    print(json.dumps({"code": code, "seen": sorted(seen),
+                      "alive": sorted(pid for pid in seen if alive(pid))}))
+"""
+
+
+def test_optimize_leaves_no_process_alive_when_it_returns(
+    photos: list[Path], tmp_path: Path,
+) -> None:
+    """Workers, the forkserver and multiprocessing's resource tracker are all joined before
+    ``main`` returns, not reaped later at interpreter exit."""
+    probe = tmp_path / "probe.py"
+    probe.write_text(LINGER_PROBE)
+    env = {**ENV, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    proc = subprocess.run(
+        [sys.executable, str(probe), "optimize", *map(str, photos), "--workers", "2",
+         "--out", str(tmp_path / "out"), "--json"],
+        capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout.splitlines()[-1])
+    assert report["code"] == 0
+    assert len(report["seen"]) >= 3  # two workers and the forkserver at least
+    assert report["alive"] == []

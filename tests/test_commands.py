@@ -15,13 +15,14 @@ from PIL import Image
 
 from backend.commands import COMMANDS, AppContext, Reply, invoke
 from backend.core.optimizer import ImageOptimizer
+from backend.core.pool import ProcessPool
 from backend.settings_store import SettingsStore
 from backend.types import ImageSettings
 
 
 @pytest.fixture(scope="module")
 def optimizer() -> Iterator[ImageOptimizer]:
-    opt = ImageOptimizer(workers=2)
+    opt = ImageOptimizer(ProcessPool(2))
     opt.start(wait=True)
     yield opt
     opt.shutdown()
@@ -385,7 +386,7 @@ def test_app_info_describes_shell_pool_and_formats(context: AppContext) -> None:
 @pytest.fixture
 def own_pool(tmp_path: Path) -> Iterator[AppContext]:
     """A context with a one-worker pool of its own: these tests resize it."""
-    with ImageOptimizer(workers=1) as opt:
+    with ImageOptimizer(ProcessPool(1)) as opt:
         opt.start(wait=True)
         yield AppContext(optimizer=opt, settings=SettingsStore(tmp_path / "config"),
                          shell="desktop")

@@ -27,6 +27,7 @@ from flask import Flask
 from PIL import Image, JpegImagePlugin
 
 from backend.core.optimizer import ImageOptimizer
+from backend.core.pool import ProcessPool
 from backend.settings_store import SettingsStore
 from backend.shells.http import EVENTS_KEY, create_app
 from backend.shells.http_events import EventStreams
@@ -111,7 +112,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     root = tmp_path_factory.mktemp("http")
     session = root / "session"
     session.mkdir()
-    optimizer = ImageOptimizer(workers=2)
+    optimizer = ImageOptimizer(ProcessPool(2))
     optimizer.start(wait=False)
     sock = socket.create_server(("127.0.0.1", 0))
     port = sock.getsockname()[1]

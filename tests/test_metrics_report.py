@@ -10,9 +10,10 @@ import pytest
 
 from backend.core.metrics import STAGES, BenchmarkRecorder, BenchmarkReport
 from backend.core.optimizer import ImageOptimizer
-from backend.core.pipeline import StageTimes
+from backend.core.pool import ProcessPool
+from backend.core.protocol import Done
 from backend.core.scheduler import Job
-from backend.core.worker import Done
+from backend.core.stage_times import StageTimes
 from backend.types import ImageSettings, OptimizationResult, Task
 
 
@@ -20,7 +21,7 @@ def test_a_benchmarked_batch_reports_every_measure(tmp_images: Callable[..., Pat
     inputs = [tmp_images(f"p{i}.jpg", source=src, size=(w, w * 2 // 3), quality=95)
               for i, (src, w) in enumerate([("chelsea", 300), ("coffee", 450), ("astronaut", 240),
                                             ("rocket.jpg", 360), ("camera", 150)])]
-    with ImageOptimizer(workers=2) as optimizer:
+    with ImageOptimizer(ProcessPool(2)) as optimizer:
         optimizer.start(wait=True)
         plain = optimizer.optimize_images([Task(input_path=str(inputs[0]))])
         assert plain[0].success and optimizer.last_benchmark() is None

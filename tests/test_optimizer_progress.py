@@ -1,7 +1,8 @@
 """Progress events: coalescing, exact counts, messages, the final event.
 
 The coalescing rules are checked on :class:`BatchProgress` with a replayed timeline (exact,
-independent of machine speed), then on the real pool with many tiny real images.
+independent of machine speed), then on the real pool (and the in-process executor) with many
+tiny real images.
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from backend.core.executor import Executor
+from backend.core.in_process import InProcessExecutor
 from backend.core.optimizer import ImageOptimizer
+from backend.core.pool import ProcessPool
 from backend.core.progress import MAX_EVENTS_PER_SECOND, BatchProgress
 from backend.types import OptimizationResult, ProgressEvent, Task
 
@@ -117,8 +121,10 @@ def test_a_cancelled_batch_ends_with_every_image_counted_and_error_cancelled() -
         "1 of 3 images optimized in 0.20 s (400 B saved / 40% compression); 2 cancelled")
 
 
+@pytest.mark.parametrize("executor", [lambda: ProcessPool(2), InProcessExecutor],
+                         ids=["pool", "in-process"])
 def test_many_tiny_images_on_the_pool_stay_within_the_event_rate_with_exact_counts(
-    tmp_images: Callable[..., Path],
+    tmp_images: Callable[..., Path], executor: Callable[[], Executor],
 ) -> None:
     first = tmp_images("tiny0.jpg", source="coffee", size=(24, 16), quality=95)
     inputs = [first]
@@ -127,7 +133,7 @@ def test_many_tiny_images_on_the_pool_stay_within_the_event_rate_with_exact_coun
         copy.write_bytes(first.read_bytes())
         inputs.append(copy)
     events: list[ProgressEvent] = []
-    with ImageOptimizer(workers=2) as optimizer:
+    with ImageOptimizer(executor()) as optimizer:
         optimizer.start(wait=True)
         began = time.monotonic()
         results = optimizer.optimize_images([Task(input_path=str(p)) for p in inputs],

@@ -1,4 +1,6 @@
-"""The real pool (2 worker processes) on real images: order, streaming, concurrency, sizing."""
+"""The real pool (2 worker processes) on real images: order, streaming, concurrency.
+
+Choosing its size is tested in test_worker_count.py."""
 
 from __future__ import annotations
 
@@ -12,8 +14,7 @@ from waiting import wait_until
 
 from backend.core.optimizer import ImageOptimizer
 from backend.core.scheduler import SMALL_IMAGE_BYTES
-from backend.core.worker import WORKERS_ENV, cpu_count, max_workers
-from backend.errors import PoolError, ValidationError
+from backend.errors import ValidationError
 from backend.types import ImageSettings, ProgressEvent, Task
 
 SOURCES = ("chelsea", "coffee", "astronaut", "camera", "rocket.jpg", "motorcycle_left")
@@ -179,47 +180,3 @@ def test_tasks_that_are_not_tasks_are_refused_naming_the_position(
     with pytest.raises(ValidationError, match=r"tasks\[1\]: expected a Task, got str"):
         optimizer.optimize_images([Task(input_path="a.jpg"), "b.jpg"])  # type: ignore[list-item]
     assert optimizer.optimize_images([]) == []
-
-
-@pytest.mark.parametrize("workers", [0, -1, 10_000])
-def test_out_of_range_pool_sizes_are_refused(workers: int) -> None:
-    with pytest.raises(PoolError, match=rf"workers must be between 1 and {max_workers()}.*"
-                                        rf"got {workers}"):
-        ImageOptimizer(workers=workers)
-
-
-@pytest.mark.parametrize("workers", ["2", 2.5, True])
-def test_pool_sizes_that_are_not_whole_numbers_are_refused(workers: object) -> None:
-    with pytest.raises(ValidationError, match="workers must be a whole number"):
-        ImageOptimizer(workers=workers)  # type: ignore[arg-type]
-
-
-def test_pool_size_comes_from_the_environment_then_the_cpu_count(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv(WORKERS_ENV, "3")
-    assert ImageOptimizer().workers == 3
-    monkeypatch.setenv(WORKERS_ENV, "0")
-    with pytest.raises(PoolError, match=f"{WORKERS_ENV} must be between 1 and"):
-        ImageOptimizer()
-    monkeypatch.setenv(WORKERS_ENV, "lots")
-    with pytest.raises(ValidationError, match=f"{WORKERS_ENV}='lots' is not a whole number"):
-        ImageOptimizer()
-    monkeypatch.delenv(WORKERS_ENV)
-    assert ImageOptimizer().workers == min(cpu_count(), max_workers())
-    assert ImageOptimizer(workers=5).workers == 5
-
-
-def test_a_saved_worker_count_comes_after_the_argument_and_the_environment(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
-) -> None:
-    monkeypatch.delenv(WORKERS_ENV, raising=False)
-    assert ImageOptimizer(saved_workers=3).workers == 3
-    assert ImageOptimizer(workers=1, saved_workers=3).workers == 1
-    monkeypatch.setenv(WORKERS_ENV, "4")
-    assert ImageOptimizer(saved_workers=3).workers == 4
-    monkeypatch.delenv(WORKERS_ENV)
-    # A settings file from a bigger machine must not stop the app: the default is used.
-    assert ImageOptimizer(saved_workers=max_workers() + 1).workers == min(cpu_count(),
-                                                                        max_workers())
-    assert "saved worker count out of range" in caplog.text

@@ -11,9 +11,11 @@ from PIL import Image
 from waiting import process_gone, wait_until
 
 from backend.core.optimizer import ImageOptimizer
-from backend.core.worker import max_workers
+from backend.core.pool import ProcessPool
+from backend.core.sizing import max_workers
 from backend.errors import PoolError
 from backend.types import ImageSettings, OptimizationResult, Task
+from backend.worker_count import check
 
 AVIF = ImageSettings(outputFormat="avif")
 
@@ -42,7 +44,7 @@ def assert_valid_avifs(results: list[OptimizationResult], inputs: list[Path]) ->
 
 
 def test_growing_an_idle_pool_starts_warm_workers() -> None:
-    with ImageOptimizer(workers=1) as opt:
+    with ImageOptimizer(ProcessPool(1)) as opt:
         opt.start(wait=True)
         first = opt.info().pids
         assert opt.set_workers(3) == 3
@@ -56,7 +58,7 @@ def test_growing_an_idle_pool_starts_warm_workers() -> None:
 def test_shrinking_an_idle_pool_stops_the_surplus_workers(
     tmp_images: Callable[..., Path],
 ) -> None:
-    with ImageOptimizer(workers=3) as opt:
+    with ImageOptimizer(ProcessPool(3)) as opt:
         opt.start(wait=True)
         before = {w.slot: w.pid for w in opt.info().processes}
         opt.set_workers(1)
@@ -73,7 +75,7 @@ def test_shrinking_during_a_batch_finishes_every_image_then_stops_the_surplus(
     tmp_images: Callable[..., Path],
 ) -> None:
     inputs = slow_images(tmp_images, 4)
-    with ImageOptimizer(workers=2) as opt:
+    with ImageOptimizer(ProcessPool(2)) as opt:
         opt.start(wait=True)
         before = {w.slot: w.pid for w in opt.info().processes}
         thread, out = run_in_background(opt, [Task(input_path=str(p), settings=AVIF)
@@ -92,7 +94,7 @@ def test_growing_during_a_batch_puts_the_new_worker_to_work(
     tmp_images: Callable[..., Path],
 ) -> None:
     inputs = slow_images(tmp_images, 4, side=1200)
-    with ImageOptimizer(workers=1) as opt:
+    with ImageOptimizer(ProcessPool(1)) as opt:
         opt.start(wait=True)
         thread, out = run_in_background(
             opt, [Task(input_path=str(p), settings=AVIF) for p in inputs], benchmark=True)
@@ -111,6 +113,6 @@ def test_a_bad_size_is_refused_and_the_pool_keeps_its_size(
     optimizer: ImageOptimizer, workers: int,
 ) -> None:
     with pytest.raises(PoolError, match=rf"between 1 and {max_workers()}.*got {workers}"):
-        optimizer.set_workers(workers)
+        optimizer.set_workers(check(workers))  # checked where it enters, as the app does
     info = optimizer.info()
     assert (info.workers, info.alive, optimizer.workers) == (2, 2, 2)

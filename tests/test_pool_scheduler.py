@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from backend.core.protocol import Done
 from backend.core.scheduler import (
     CHUNK_BYTES,
     MAX_CHUNK,
@@ -11,7 +12,6 @@ from backend.core.scheduler import (
     TaskQueue,
     wants_work,
 )
-from backend.core.worker import Done
 from backend.types import ImageSettings, OptimizationResult
 
 KB = 1024

@@ -22,6 +22,7 @@ import pytest
 from waiting import process_gone
 
 from backend.core.optimizer import ImageOptimizer
+from backend.core.pool import ProcessPool
 from backend.errors import PoolError
 from backend.types import ImageSettings, OptimizationResult, Task
 
@@ -30,11 +31,12 @@ REPO = Path(__file__).resolve().parent.parent
 SCRIPT = textwrap.dedent("""
     import json, sys, threading, time
     from backend.core.optimizer import ImageOptimizer
+    from backend.core.pool import ProcessPool
     from backend.types import ImageSettings, Task
 
     def main() -> None:
         mode, image = sys.argv[1], sys.argv[2]
-        optimizer = ImageOptimizer(workers=2)
+        optimizer = ImageOptimizer(ProcessPool(2))
         optimizer.start(wait=True)
         if mode == "normal":  # no shutdown() call: the exit hook must do it
             result = optimizer.optimize_image(Task(input_path=image))
@@ -86,7 +88,7 @@ def wait_until(predicate: Callable[[], object], timeout: float = 30.0) -> bool:
 
 
 def test_shutdown_stops_every_worker_and_is_idempotent(tmp_images: Callable[..., Path]) -> None:
-    optimizer = ImageOptimizer(workers=2)
+    optimizer = ImageOptimizer(ProcessPool(2))
     optimizer.start(wait=True)
     pids = optimizer.info().pids
     assert len(pids) == 2 and not any(process_gone(p) for p in pids)
@@ -102,7 +104,7 @@ def test_shutdown_during_a_batch_cancels_it_and_stops_the_busy_workers(
     tmp_images: Callable[..., Path],
 ) -> None:
     slow = tmp_images("big.jpg", source="astronaut", size=(2000, 2000), quality=95)
-    optimizer = ImageOptimizer(workers=2)
+    optimizer = ImageOptimizer(ProcessPool(2))
     results: list[OptimizationResult] = []
     task = Task(input_path=str(slow), settings=ImageSettings(outputFormat="avif"))
     runner = threading.Thread(target=lambda: results.extend(optimizer.optimize_images([task])))

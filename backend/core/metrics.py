@@ -26,8 +26,8 @@ from __future__ import annotations
 
 from msgspec import Struct
 
+from backend.core.protocol import Done
 from backend.core.scheduler import Job
-from backend.core.worker import Done
 from backend.types import OptimizationResult
 
 STAGES = ("load", "resize", "encode", "optimize", "write")

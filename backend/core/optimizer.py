@@ -1,8 +1,10 @@
-"""ImageOptimizer: tasks in, results in task order and progress events out, on a ProcessPool.
+"""ImageOptimizer: tasks in, results in task order and progress events out, on an executor.
 
 As the seeds design it, ImageOptimizer drives the pool directly, with no worker-pool layer
 between them. It is the engine's one public class; the CLI, the app's commands and the benchmark
-all go through it.
+all go through it. The executor is a parameter (``backend.core.executor.Executor``): the app and
+the CLI pass a :class:`~backend.core.pool.ProcessPool`, fast tests an
+:class:`~backend.core.in_process.InProcessExecutor` with the same contract.
 
 Decisions:
 - ``optimize_images`` blocks its calling thread and is thread-safe. Batches from several threads
@@ -19,8 +21,10 @@ Decisions:
 - Benchmark mode costs nothing when off; when on, ``last_benchmark()`` holds the report of the
   latest benchmarked batch.
 - Workers start with forkserver/spawn, which import the main module in each worker: a script
-  that creates an ImageOptimizer must do so under ``if __name__ == "__main__":`` (the
+  that creates a ProcessPool must do so under ``if __name__ == "__main__":`` (the
   ``image-optimizer`` entry point and ``python -m backend`` do).
+- The worker count is a plain int here: which count (a flag, the environment, a saved setting)
+  and whether it is valid is settled where it enters (``backend/worker_count.py``).
 """
 
 from __future__ import annotations
@@ -32,12 +36,12 @@ import time
 from collections.abc import Callable
 from types import TracebackType
 
+from backend.core.executor import Executor, PoolInfo
 from backend.core.metrics import BenchmarkRecorder, BenchmarkReport
 from backend.core.paths import assign_output_paths
-from backend.core.pool import PoolInfo, ProcessPool
 from backend.core.progress import BatchProgress, Listener, ProgressHub
+from backend.core.protocol import Done
 from backend.core.scheduler import Job
-from backend.core.worker import Done, resolve_worker_count
 from backend.errors import ValidationError
 from backend.types import ImageSettings, OptimizationResult, Task
 
@@ -95,14 +99,15 @@ def _file_size(path: str) -> int:
 
 
 class ImageOptimizer:
-    def __init__(self, workers: int | None = None, saved_workers: int | None = None) -> None:
-        """``workers`` as given, else $IMAGE_OPTIMIZER_WORKERS, else ``saved_workers`` (the
-        app's saved preference), else one per CPU."""
-        self.workers = resolve_worker_count(workers, saved_workers)
-        self._pool = ProcessPool(self.workers)
+    def __init__(self, executor: Executor) -> None:
+        self._executor = executor
         self._hub = ProgressHub()
         self._benchmark: BenchmarkReport | None = None
         self._benchmark_lock = threading.Lock()
+
+    @property
+    def workers(self) -> int:
+        return self._executor.size
 
     def __enter__(self) -> ImageOptimizer:
         self.start()
@@ -116,7 +121,7 @@ class ImageOptimizer:
 
     def start(self, wait: bool = False) -> None:
         """Start and warm the workers; at once in the background, or blocking with ``wait``."""
-        self._pool.start(wait=wait)
+        self._executor.start(wait=wait)
 
     def optimize_images(
         self, tasks: list[Task], *, roots: list[str] | None = None, benchmark: bool = False,
@@ -135,11 +140,11 @@ class ImageOptimizer:
         progress = self._hub.open(len(jobs), started, on_progress)
         recorder = None
         if benchmark:
-            warm = self._pool.info().ready == self.workers
-            recorder = BenchmarkRecorder(self.workers, self._pool.start_method, started,
+            warm = self._executor.info().ready == self.workers
+            recorder = BenchmarkRecorder(self.workers, self._executor.start_method, started,
                                          len(jobs), warm)
         try:
-            batch = self._pool.submit(jobs, _BatchObserver(self._hub, progress, recorder))
+            batch = self._executor.submit(jobs, _BatchObserver(self._hub, progress, recorder))
         except BaseException:
             self._hub.discard(progress)
             raise
@@ -147,7 +152,7 @@ class ImageOptimizer:
         try:
             results = batch.wait()
         except BaseException:
-            self._pool.cancel(batch)
+            self._executor.cancel(batch)
             raise
         if threading.current_thread() is not self._hub.thread:
             progress.delivered.wait(DELIVERY_WAIT)
@@ -170,22 +175,20 @@ class ImageOptimizer:
 
     def active_tasks(self) -> list[str]:
         """Input paths queued or in flight, over every running batch."""
-        return self._pool.active_inputs()
+        return self._executor.active_inputs()
 
     def cancel(self) -> int:
         """Cancel every running batch; returns the number of images cancelled."""
-        return self._pool.cancel()
+        return self._executor.cancel()
 
     def info(self) -> PoolInfo:
-        return self._pool.info()
+        return self._executor.info()
 
-    def set_workers(self, workers: object = None) -> int:
-        """Resize the running pool (None: the default size, see ``resolve_worker_count``);
-        a batch in progress goes on, no image is dropped. Returns the new size."""
-        count = resolve_worker_count(workers)
-        self._pool.resize(count)
-        self.workers = count
-        return count
+    def set_workers(self, workers: int) -> int:
+        """Resize the running pool; a batch in progress goes on, no image is dropped. Returns
+        the new size."""
+        self._executor.resize(workers)
+        return workers
 
     def last_benchmark(self) -> BenchmarkReport | None:
         with self._benchmark_lock:
@@ -193,5 +196,5 @@ class ImageOptimizer:
 
     def shutdown(self) -> None:
         """Cancel what runs, stop every worker process. Idempotent; also runs at exit."""
-        self._pool.shutdown()
+        self._executor.shutdown()
         self._hub.close()

@@ -32,7 +32,6 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from msgspec import Struct
 from PIL import Image
 
 from backend.core.colour import to_srgb
@@ -43,20 +42,11 @@ from backend.core.metadata import carried, needs_rewrite
 from backend.core.paths import PARTIAL_SUFFIX, partial_name_prefix, resolve_output_format
 from backend.core.picture import EncodeRequest, Picture
 from backend.core.resize import draft_size, orient, resize, swap_if_rotated, target_size
+from backend.core.stage_times import StageTimes
 from backend.errors import OptimizerError, ValidationError
 from backend.types import ImageSettings, OptimizationResult, savings
 
 log = logging.getLogger(__name__)
-
-
-class StageTimes(Struct, kw_only=True):
-    """Seconds spent in each stage of one image, for benchmark mode."""
-
-    load: float = 0.0
-    resize: float = 0.0
-    encode: float = 0.0
-    optimize: float = 0.0
-    write: float = 0.0
 
 
 @dataclass(slots=True)

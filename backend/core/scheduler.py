@@ -31,8 +31,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Protocol
 
-from backend.core.worker import Done
-from backend.types import ImageSettings, OptimizationResult, ResultStatus
+from backend.core.protocol import Done
+from backend.types import ImageSettings, OptimizationResult
 
 SMALL_IMAGE_BYTES = 256 * 1024
 CHUNK_BYTES = 1024 * 1024
@@ -55,14 +55,6 @@ class Job:
     @property
     def task_id(self) -> str:
         return f"{self.batch.id if self.batch else 0}.{self.index}"
-
-    def failure(self, status: ResultStatus, kind: str, error: str) -> OptimizationResult:
-        """A result for this image when no worker produced one (cancel, crash, broken pool)."""
-        return OptimizationResult(
-            original_path=self.input_path, optimized_path=self.output_path,
-            original_size=self.size, optimized_size=0, success=False, status=status,
-            errorKind=kind, error=error,
-        )
 
 
 class BatchObserver(Protocol):

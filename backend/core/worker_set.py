@@ -3,7 +3,7 @@ what the dispatcher's selector must watch.
 
 Slots are numbered 0..size-1; a replacement takes its predecessor's slot, so per-slot figures
 (the benchmark report) follow a seat, not a process. After the pool shrinks, workers in slots at
-or above the new size are surplus: they get no new images and are asked to exit once idle.
+or above the new size are surplus (``PoolState`` retires them).
 
 Not thread-safe on its own: the pool calls it under its lock. Only the dispatcher thread passes
 its selector to ``watch``.
@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Iterator
 from typing import Any
 
-from backend.core.worker import WorkerHandle
+from backend.core.worker_handle import WorkerHandle
 
 log = logging.getLogger(__name__)
 
@@ -73,19 +73,6 @@ class WorkerSet:
 
     def ready_count(self) -> int:
         return sum(w.ready and not w.retiring for w in self._live.values())
-
-    def accepts_work(self, handle: WorkerHandle, size: int) -> bool:
-        return handle.ready and not handle.retiring and handle.slot < size
-
-    def retire_surplus(self, size: int) -> None:
-        """After a resize: every surplus worker that holds nothing is asked to exit."""
-        for handle in self._live.values():
-            self.retire_if_surplus(handle, size)
-
-    def retire_if_surplus(self, handle: WorkerHandle, size: int) -> None:
-        """A surplus worker is asked to exit as soon as it holds nothing (it gets no new work)."""
-        if handle.slot >= size and not handle.jobs and not handle.retiring:
-            handle.retire()
 
     def watch(self, selector: selectors.BaseSelector) -> None:
         """Register each live worker's results pipe and sentinel (data: (handle, is_sentinel));
