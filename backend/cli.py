@@ -71,6 +71,8 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="write outputs into DIR, mirroring the folders below what was named")
     place.add_argument("--beside", action="store_true",
                        help="write each output beside its source, named with --suffix")
+    place.add_argument("--replace", action="store_true",
+                       help="replace the originals (backed up first; undo with `revert`)")
     opt.add_argument("--suffix", metavar="S",
                      help="file-name suffix for --beside (default: -optimized); one that "
                           "starts with '-' is written --suffix=-s")
@@ -86,6 +88,10 @@ def _build_parser() -> argparse.ArgumentParser:
     opt.add_argument("--recursive", action="store_true", help="descend into sub-folders")
     opt.add_argument("--json", action="store_true", help="print only the results as JSON")
     opt.add_argument("--benchmark", action="store_true", help="print a benchmark report")
+
+    rev = sub.add_parser("revert", help="put back the originals of a --replace batch")
+    rev.add_argument("batch", nargs="?", metavar="BATCH", help="batch name (default: the last)")
+    rev.add_argument("--list", action="store_true", help="list the batches that can be reverted")
 
     serve = sub.add_parser("serve", help="serve the UI to a browser on 127.0.0.1")
     serve.add_argument("--port", type=int, default=0, help="port (default: any free one)")
@@ -115,6 +121,8 @@ def settings_from_args(args: argparse.Namespace) -> ImageSettings:
         raw.update(output="folder", outputFolder=os.path.abspath(args.out))
     elif args.beside:
         raw["output"] = "beside"
+    elif args.replace:
+        raw["output"] = "replace"
     if args.suffix is not None:
         if raw.get("output") != "beside":
             raise UsageError("--suffix needs --beside")
@@ -231,10 +239,34 @@ def _optimize(
         summary_stream.write("no supported images to optimize\n")
     else:
         summary_stream.write(summarize(results, elapsed) + "\n")
+    for batch in sorted({r.backupBatch for r in results if r.backupBatch}):
+        summary_stream.write(f"originals backed up as batch {batch}: undo with "
+                             f"`image-optimizer revert {batch}`\n")
     if report is not None:
         summary_stream.write(report.render() + "\n")
     all_ok = bool(tasks) and not skipped and all(r.success for r in results)
     return EXIT_OK if all_ok else EXIT_FAILED
+
+
+def run_revert(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from backend.core import replace
+
+    if args.list:
+        for batch in replace.batches():
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(batch.created))
+            stdout.write(f"{batch.batch}  {batch.images} image(s)  {when}\n")
+        return EXIT_OK
+    try:
+        report = replace.revert(args.batch)
+    except ValidationError as exc:
+        stderr.write(f"image-optimizer: {exc.message}\n")
+        return EXIT_FAILED
+    for path in report.restored:
+        stdout.write(f"restored {path}\n")
+    for failure in report.failed:
+        stderr.write(f"NOT restored {failure.path}: {failure.error}\n")
+    stdout.write(f"{len(report.restored)} original(s) of batch {report.batch} restored\n")
+    return EXIT_OK if not report.failed else EXIT_FAILED
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:
@@ -250,6 +282,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "optimize":
             return run_optimize(args, sys.stdout, sys.stderr)
+        if args.command == "revert":
+            return run_revert(args, sys.stdout, sys.stderr)
         if args.command == "serve":
             from backend.shells.http import serve
 

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import metadata
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import msgspec
@@ -37,6 +38,7 @@ from msgspec import Meta, Struct, field
 from backend.contract import Contract, contract
 from backend.core.discovery import SUPPORTED_INPUTS, Skipped, expand_paths
 from backend.core.formats.registry import OUTPUT_IDS
+from backend.core.replace import RevertReport, revert
 from backend.core.sizing import cpu_count, default_workers, max_workers
 from backend.errors import (
     ForbiddenPathError,
@@ -70,6 +72,9 @@ class AppContext:
     pick_files: Callable[[bool], list[str]] | None = None
     # Browser only: every path argument must resolve inside this folder.
     path_root: str | None = None
+    # Where replace batches keep their originals (None: replace.backups_root()); the optimizer
+    # must be built with the same folder.
+    backups: Path | None = None
 
     @cached_property
     def preferences(self) -> PreferencesStore:
@@ -112,6 +117,10 @@ class OptimizeImagesArgs(Struct, forbid_unknown_fields=True):
 
 class PickFilesArgs(Struct, forbid_unknown_fields=True):
     folders: bool = False
+
+
+class RevertArgs(Struct, forbid_unknown_fields=True):
+    batch: str | None = None  # None: the newest batch
 
 
 class FolderResult(Struct):
@@ -225,6 +234,10 @@ def _confined_tasks(context: AppContext, tasks: list[Task]) -> list[Task]:
         _confine(context, task.input_path)
         _confine(context, task.output_path)
         _confine(context, task.settings.outputFolder)
+        if context.path_root is not None and task.settings.output == "replace":
+            raise ValidationError('Invalid settings: output = "replace": the browser works on '
+                                  "uploaded copies; replacing originals is for the desktop window "
+                                  "and the command line")
     return tasks
 
 
@@ -270,6 +283,15 @@ def _pick_files(context: AppContext, args: PickFilesArgs) -> PathsResult:
     chosen = context.pick_files(args.folders)
     paths, skipped = expand_paths(chosen, recursive=False)
     return PathsResult(paths=paths, skipped=skipped)
+
+
+@register_command("revert_batch", RevertArgs)
+def _revert_batch(context: AppContext, args: RevertArgs) -> RevertReport:
+    """Put back the originals of a ``replace`` batch (see ``core/replace.py``)."""
+    if context.path_root is not None:
+        raise UnsupportedCommandError("revert_batch is for the desktop window: the browser's files "
+                                      "are uploaded copies")
+    return revert(args.batch, context.backups)
 
 
 @register_command("pick_folder", NoArgs)

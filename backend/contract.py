@@ -28,8 +28,8 @@ RESIZE_MODE_LABELS: dict[str, str] = {
 }
 # The words for the other enum settings, by field (the settings panel's choices).
 CHOICE_LABELS: dict[str, dict[str, str]] = {
-    "output": {"subfolder": "“optimized” folder beside each image", "folder": "One folder",
-               "beside": "Beside each image, renamed"},
+    "output": {"subfolder": "“optimized” subfolder", "folder": "One folder",
+               "beside": "Beside, renamed", "replace": "Replace originals"},
     "metadata": {"strip": "Remove", "keep": "Keep all",
                  "keep-no-location": "Keep, without location"},
     "icc": {"keep": "Keep", "srgb": "Convert to sRGB"},

@@ -25,8 +25,8 @@ ResultStatus = Literal["ok", "error", "cancelled"]
 MetadataMode = Literal["strip", "keep", "keep-no-location"]
 IccMode = Literal["keep", "srgb"]
 ChromaMode = Literal["auto", "4:4:4", "4:2:0"]
-# Where outputs go (see backend/core/paths.py).
-OutputMode = Literal["subfolder", "folder", "beside"]
+# Where outputs go (see backend/core/paths.py and backend/core/replace.py).
+OutputMode = Literal["subfolder", "folder", "beside", "replace"]
 # A file-name suffix for "beside": no path separators, not only dots, no control characters.
 Suffix = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^(?!\.+$)[^/\\\x00-\x1f]+$")]
 DEFAULT_SUFFIX = "-optimized"
@@ -129,6 +129,8 @@ class OptimizationResult(Struct, kw_only=True):
     inputFormat: str | None = None
     keptOriginal: bool = False
     durationMs: float | None = None
+    # output "replace": the backup batch that can put this image's original back (revert).
+    backupBatch: str | None = None
 
     @classmethod
     def failed(

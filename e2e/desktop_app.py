@@ -149,6 +149,7 @@ def running_desktop(display: str, tmp_path: Path) -> Iterator[Desktop]:
         "DISPLAY": display,
         "QTWEBENGINE_REMOTE_DEBUGGING": str(port),
         "IMAGE_OPTIMIZER_CONFIG_DIR": str(tmp_path / "config"),
+        "IMAGE_OPTIMIZER_DATA_DIR": str(tmp_path / "data"),  # replace batches' backups
         "TMPDIR": temp_dir,
     }
     with open(log_path, "wb") as log:

@@ -212,3 +212,47 @@ def test_real_drop_of_same_named_photos_from_two_folders(
     desktop.cdp.wait_for(RESULTS_SETTLED, "the results panel fully open")
     shot = base64.b64decode(desktop.cdp.call("Page.captureScreenshot", format="png")["data"])
     (artifacts / "desktop-real-drop.png").write_bytes(shot)
+
+
+def test_settings_panel_replace_a_dropped_folder_tree_then_revert(
+    desktop: Desktop, tmp_path: Path, artifacts: Path
+) -> None:
+    cdp = desktop.cdp
+    cdp.evaluate("document.getElementById('settings-button').click()")
+    cdp.wait_for("document.getElementById('settings-panel').open", "the settings panel")
+    cdp.wait_for("!document.getElementById('output-select').closest('.panel__row').hidden",
+                 "the placement row (desktop only)")
+    shot = base64.b64decode(cdp.call("Page.captureScreenshot", format="png")["data"])
+    (artifacts / "desktop-settings-panel.png").write_bytes(shot)
+    cdp.evaluate("""(() => {
+        const select = document.getElementById('output-select');
+        select.value = 'replace';
+        select.dispatchEvent(new Event('change'));
+        document.getElementById('settings-close').click();
+    })()""")
+    cdp.wait_for("!document.getElementById('settings-panel').open", "the panel closed")
+
+    album = tmp_path / "album"
+    originals = {}
+    for name, array in (("cat.jpg", skimage.data.chelsea()), ("sub/coffee.jpg",
+                                                              skimage.data.coffee())):
+        path = album / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(array).save(path, quality=97)
+        originals[path] = path.read_bytes()
+
+    # A folder dropped on the window: its sub-folder too (recursive drops are on by default).
+    assert drag_and_drop(desktop.display, [album]) == "CopyAction"
+    cdp.wait_for("document.querySelectorAll('[data-testid=\"result-row\"]').length === 2",
+                 "a result row for each photo")
+    for path, data in originals.items():
+        assert path.stat().st_size < len(data)  # replaced in place by the smaller file
+    assert not (album / "optimized").exists()
+    cdp.wait_for("!document.getElementById('revert-batch').hidden", "the Revert button")
+
+    cdp.evaluate("document.getElementById('revert-batch').click()")
+    cdp.wait_for("document.getElementById('revert-batch').hidden", "the batch reverted")
+    assert {path: path.read_bytes() for path in originals} == originals
+    notes = cdp.evaluate(
+        "[...document.querySelectorAll('.result__note')].map((n) => n.textContent)")
+    assert notes == ["Original restored", "Original restored"]

@@ -52,7 +52,7 @@ def test_a_failed_image_does_not_stop_the_batch(
 
 def slow(gate: threading.Event, started: threading.Event) -> Callable[
         [str, str, ImageSettings], tuple[OptimizationResult, StageTimes]]:
-    def run(input_path: str, output_path: str, settings: ImageSettings,
+    def run(input_path: str, output_path: str, settings: ImageSettings, backup: str | None,
             ) -> tuple[OptimizationResult, StageTimes]:
         started.set()
         gate.wait(10)

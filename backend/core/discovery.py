@@ -26,6 +26,7 @@ Decisions for :func:`expand_paths` (used by the CLI and the app's "expand droppe
 from __future__ import annotations
 
 import os
+from typing import BinaryIO
 
 from msgspec import Struct
 
@@ -83,6 +84,19 @@ def _is_avif_ftyp(head: bytes) -> bool:
     return any(brand in (b"avif", b"avis") for brand in brands)
 
 
+def open_quietly(path: str) -> BinaryIO:
+    """``open(path, "rb")`` without touching the file's access time where the OS allows it
+    (Linux ``O_NOATIME``, for files we own): looking at a file must not change the dates that
+    ``keepDates`` and revert carry over."""
+    noatime = getattr(os, "O_NOATIME", 0)
+    if noatime:
+        try:
+            return os.fdopen(os.open(path, os.O_RDONLY | noatime), "rb")
+        except PermissionError:
+            pass  # not the owner: O_NOATIME is refused, a plain open may still work
+    return open(path, "rb")
+
+
 def sniff_format(path: str) -> str | None:
     """The supported format of the file's content (first bytes only), or None.
 
@@ -90,7 +104,7 @@ def sniff_format(path: str) -> str | None:
     themselves (the pipeline reports "permission denied reading …", "file not found", …).
     """
     try:
-        with open(path, "rb") as fh:
+        with open_quietly(path) as fh:
             return sniff_bytes(fh.read(SNIFF_BYTES))
     except OSError:
         return None
@@ -99,7 +113,7 @@ def sniff_format(path: str) -> str | None:
 def _classify_file(path: str) -> str | None:
     """None when the file should be optimized, else the reason it is skipped."""
     try:
-        with open(path, "rb") as fh:
+        with open_quietly(path) as fh:
             head = fh.read(SNIFF_BYTES)
     except FileNotFoundError:
         return "not found"

@@ -35,15 +35,15 @@ from backend.types import ImageSettings, OptimizationResult
 
 log = logging.getLogger(__name__)
 
-RunImage = Callable[[str, str, ImageSettings], tuple[OptimizationResult, StageTimes]]
+RunImage = Callable[[str, str, ImageSettings, str | None], tuple[OptimizationResult, StageTimes]]
 
 
 def _pipeline(
-    input_path: str, output_path: str, settings: ImageSettings
+    input_path: str, output_path: str, settings: ImageSettings, backup: str | None
 ) -> tuple[OptimizationResult, StageTimes]:
     from backend.core.pipeline import optimize_file  # loads the codecs on first use only
 
-    return optimize_file(input_path, output_path, settings)
+    return optimize_file(input_path, output_path, settings, backup=backup)
 
 
 class InProcessExecutor:
@@ -131,7 +131,8 @@ class InProcessExecutor:
                         self._cond.wait()
                 job = seat.jobs[0]
             started = time.monotonic()
-            result, times = self._run_image(job.input_path, job.output_path, job.settings)
+            result, times = self._run_image(job.input_path, job.output_path, job.settings,
+                                            job.backup)
             done = Done(job.key, result, times, started, time.monotonic())
             with self._cond:
                 if not self._state.reported(seat, done) and result.success:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageCms, UnidentifiedImageError
 
-from backend.core.discovery import sniff_bytes
+from backend.core.discovery import open_quietly, sniff_bytes
 from backend.core.error_map import decoding, reading
 from backend.core.formats.registry import FORMATS, get_format, labels_list
 from backend.core.picture import Picture
@@ -80,7 +80,7 @@ class Source:
 
 def read_input(path: str) -> bytes:
     """The input file's bytes, or an error that says what to do about it."""
-    with reading(path), open(path, "rb") as fh:
+    with reading(path), open_quietly(path) as fh:
         return fh.read()
 
 

@@ -29,11 +29,13 @@ Decisions:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from types import TracebackType
 
 from backend.core.executor import Executor, PoolInfo
@@ -41,6 +43,7 @@ from backend.core.metrics import BenchmarkRecorder, BenchmarkReport
 from backend.core.paths import assign_output_paths
 from backend.core.progress import BatchProgress, Listener, ProgressHub
 from backend.core.protocol import Done
+from backend.core.replace import backup_prefix, new_batch
 from backend.core.scheduler import Job
 from backend.errors import ValidationError
 from backend.types import ImageSettings, OptimizationResult, Task
@@ -99,8 +102,11 @@ def _file_size(path: str) -> int:
 
 
 class ImageOptimizer:
-    def __init__(self, executor: Executor) -> None:
+    def __init__(self, executor: Executor, *, backups: Path | None = None) -> None:
+        """``backups``: where ``output: replace`` batches keep the originals (default: the user
+        data folder, see ``replace.backups_root``)."""
         self._executor = executor
+        self._backups = backups
         self._hub = ProgressHub()
         self._benchmark: BenchmarkReport | None = None
         self._benchmark_lock = threading.Lock()
@@ -134,7 +140,11 @@ class ImageOptimizer:
         if not tasks:
             return []
         outputs = assign_output_paths(tasks, roots)
-        jobs = [Job(i, t.input_path, out, t.settings, _file_size(t.input_path))
+        replacing = any(t.settings.output == "replace" for t in tasks)
+        backups = new_batch(self._backups) if replacing else None
+        jobs = [Job(i, t.input_path, out, t.settings, _file_size(t.input_path),
+                    backup=None if backups is None or t.settings.output != "replace"
+                    else backup_prefix(backups, i))
                 for i, (t, out) in enumerate(zip(tasks, outputs, strict=True))]
         started = time.monotonic()
         progress = self._hub.open(len(jobs), started, on_progress)
@@ -154,6 +164,10 @@ class ImageOptimizer:
         except BaseException:
             self._executor.cancel(batch)
             raise
+        finally:
+            if backups is not None:
+                with contextlib.suppress(OSError):
+                    backups.rmdir()  # only when empty: nothing was replaced
         if threading.current_thread() is not self._hub.thread:
             progress.delivered.wait(DELIVERY_WAIT)
         if recorder is not None:

@@ -15,6 +15,9 @@ Decisions:
     Windows drives get a folder per drive (``out/C/…``).
   - ``beside``: ``<input folder>/<stem><suffix>.<ext>``, default suffix ``-optimized``
     (``photo.jpg`` → ``photo-optimized.jpg``).
+  - ``replace``: the input's own path, its extension corrected when the format changes; a file
+    already on disk under that new name is never overwritten (``-2`` … as for collisions). The
+    original is backed up first (``replace.py``).
   An explicit output path that is an existing folder (or ends with a path separator) is treated
   as ``<that folder>/<stem>.<ext>``.
 - The extension always matches the output format, also for an explicit output path
@@ -130,11 +133,21 @@ def _wanted_path(task: Task, root: str | None) -> str:
     if settings.output == "beside":
         stem, _ = os.path.splitext(task.input_path)
         return stem + settings.suffix + output_extension(output_format)
+    if settings.output == "replace":
+        return with_extension(task.input_path, output_format)
     return default_output_path(task.input_path, output_format)
 
 
 def _key(path: str) -> str:
     return os.path.normcase(os.path.abspath(path))
+
+
+def _taken(candidate: str, own: str, taken: set[str], inputs: set[str], replacing: bool) -> bool:
+    key = _key(candidate)
+    if key in taken or (key in inputs and key != own):
+        return True
+    # Replacing photo.png by photo.webp must not overwrite a photo.webp the batch knows nothing of.
+    return replacing and key != own and os.path.lexists(candidate)
 
 
 def assign_output_paths(tasks: list[Task], roots: list[str] | None = None) -> list[str]:
@@ -143,7 +156,7 @@ def assign_output_paths(tasks: list[Task], roots: list[str] | None = None) -> li
     An output is also renamed when it would land on *another* task's input (``photo.png`` and
     ``photo.webp`` both converted to WebP into their own folder), so a batch never overwrites
     one of its inputs. An output equal to the task's own input is left for the pipeline to
-    refuse.
+    refuse (with ``replace``: to replace, after its backup).
     """
     root = batch_root(tasks, roots)
     inputs = {_key(task.input_path) for task in tasks}
@@ -154,7 +167,7 @@ def assign_output_paths(tasks: list[Task], roots: list[str] | None = None) -> li
         path = _wanted_path(task, root)
         stem, ext = os.path.splitext(path)
         candidate, n = path, 1
-        while _key(candidate) in taken or (_key(candidate) in inputs and _key(candidate) != own):
+        while _taken(candidate, own, taken, inputs, task.settings.output == "replace"):
             n += 1
             candidate = f"{stem}-{n}{ext}"
         taken.add(_key(candidate))

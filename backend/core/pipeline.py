@@ -14,7 +14,9 @@ Decisions (the per-format ones are in ``formats/*``, input handling in ``loader`
   file carries (``keep-no-location`` on a file with location data, ``icc: srgb`` on a tagged
   file). A resized image is always the new one: the person asked for those dimensions.
 - Never over an input: an output path that is the input file (same path, through ``..`` or a
-  symlink, or a hard link to it) is refused for that image (errorKind "validation").
+  symlink, or a hard link to it) is refused for that image (errorKind "validation"), except with
+  ``output: replace``, where the original is backed up first (``replace.py``) and a result that
+  is not smaller leaves it untouched.
 - File dates: with ``keepDates`` (the default) every output, kept-original copies included, gets
   its source's modification and access times, set once in the writer before the rename.
 - Atomic write: the bytes go to ``.<name>.<random>.io-partial`` in the target folder (created
@@ -30,7 +32,7 @@ import logging
 import os
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PIL import Image
 
@@ -41,6 +43,7 @@ from backend.core.loader import Source, decode, open_source, read_input
 from backend.core.metadata import carried, needs_rewrite
 from backend.core.paths import PARTIAL_SUFFIX, partial_name_prefix, resolve_output_format
 from backend.core.picture import EncodeRequest, Picture
+from backend.core.replace import back_up, original_of, remove_replaced_source
 from backend.core.resize import draft_size, orient, resize, swap_if_rotated, target_size
 from backend.core.stage_times import StageTimes
 from backend.errors import OptimizerError, ValidationError
@@ -58,14 +61,16 @@ class _Facts:
 
 
 def optimize_file(
-    input_path: str, output_path: str, settings: ImageSettings
+    input_path: str, output_path: str, settings: ImageSettings, *, backup: str | None = None,
 ) -> tuple[OptimizationResult, StageTimes]:
-    """Optimize one image into ``output_path`` (already resolved). Never raises for the image."""
+    """Optimize one image into ``output_path`` (already resolved); ``backup``: with output
+    "replace", where the original is backed up (``replace.backup_prefix``). Never raises for the
+    image."""
     times = StageTimes()
     started = time.perf_counter()
     facts = _Facts()
     try:
-        result = _optimize(input_path, output_path, settings, times, facts)
+        result = _optimize(input_path, output_path, settings, times, facts, backup)
     except Exception as exc:  # every problem with the image becomes its result
         if not isinstance(exc, OptimizerError | MemoryError):
             log.exception("unexpected error optimizing %s", input_path)
@@ -79,12 +84,18 @@ def optimize_file(
 
 def _optimize(
     input_path: str, output_path: str, settings: ImageSettings, times: StageTimes,
-    facts: _Facts,
+    facts: _Facts, backup: str | None,
 ) -> OptimizationResult:
-    refuse_overwriting_input(input_path, output_path)
+    replacing = settings.output == "replace"
+    if replacing and backup is None:
+        raise ValidationError('output "replace" needs a backup folder (the optimizer makes one '
+                              "per batch)", path=input_path)
+    if not replacing:
+        refuse_overwriting_input(input_path, output_path)
     mark = time.perf_counter()
     # Before reading: the read itself may update the source's access time (relatime).
-    dates = _source_dates(input_path) if settings.keepDates else None
+    source_dates = _source_dates(input_path)
+    dates = source_dates if settings.keepDates else None
     data = read_input(input_path)
     facts.original_size = len(data)
     source = open_source(input_path, data)
@@ -102,7 +113,20 @@ def _optimize(
     if kept:
         out = data
     mark = time.perf_counter()
-    write_atomic(output_path, out, dates=dates)
+    batch = None
+    if not replacing:
+        write_atomic(output_path, out, dates=dates)
+    elif kept:
+        output_path = input_path  # the original stays as it is: nothing to back up or revert
+    else:
+        assert backup is not None
+        original = original_of(input_path, data)
+        if source_dates is not None:  # the dates from before our read touched the access time
+            original = replace(original, atime_ns=source_dates[0], mtime_ns=source_dates[1])
+        back_up(backup, original, output_path, out)
+        write_atomic(output_path, out, dates=dates)
+        remove_replaced_source(input_path, output_path)
+        batch = os.path.basename(os.path.dirname(backup))
     times.write = time.perf_counter() - mark
 
     saved, ratio = savings(len(data), len(out))
@@ -110,7 +134,7 @@ def _optimize(
         original_path=input_path, optimized_path=output_path, original_size=len(data),
         optimized_size=len(out), success=True, savedBytes=saved, compressionRatio=ratio,
         width=size[0], height=size[1], format=output_format, inputFormat=source.format,
-        keptOriginal=kept,
+        keptOriginal=kept, backupBatch=batch,
     )
 
 

@@ -26,6 +26,7 @@ class WorkItem(Struct, array_like=True):
     input_path: str
     output_path: str
     settings: ImageSettings
+    backup: str | None = None  # output "replace": where this image's original is backed up
 
 
 class Ready(Struct, tag="ready", array_like=True):

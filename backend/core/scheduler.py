@@ -51,6 +51,7 @@ class Job:
     attempts: int = 0  # crashes so far
     enqueued: float = 0.0  # time.monotonic() at submission
     batch: Batch | None = None
+    backup: str | None = None  # output "replace": the backup prefix (replace.backup_prefix)
 
     @property
     def task_id(self) -> str:

@@ -59,7 +59,8 @@ def _watch_lifeline(lifeline: Connection, current: list[WorkItem]) -> None:
 
 def _process(item: WorkItem) -> tuple[OptimizationResult, StageTimes]:
     try:
-        return optimize_file(item.input_path, item.output_path, item.settings)
+        return optimize_file(item.input_path, item.output_path, item.settings,
+                             backup=item.backup)
     except Exception as exc:  # optimize_file reports image problems itself; this is a bug
         return OptimizationResult.failed(item.input_path, item.output_path,
                                          unexpected(exc)), StageTimes()

@@ -82,6 +82,7 @@ class App {
       onDownload: (path) => downloadFile(path).catch((e) => this.showError("Download failed", e)),
       onDownloadAll: (paths) =>
         downloadAll(paths).catch((e) => this.showError("Download failed", e)),
+      onRevert: (batch) => this.revert(batch),
     });
     this.dropzone = new Dropzone({
       onFiles: (files) => this.run(files),
@@ -244,6 +245,23 @@ class App {
         this.timers.push(setTimeout(() => this.setState("idle"), FADE_MS));
       }, DONE_MS),
     );
+  }
+
+  async revert(batch) {
+    try {
+      const report = await invoke("revert_batch", { batch });
+      const count = plural(report.restored.length, "original", "originals");
+      if (report.failed.length) {
+        const first = report.failed[0];
+        this.toaster.show(`${count} restored; not restored: ${first.path}: ${first.error}`, "error");
+      } else {
+        this.toaster.show(`${count} restored`);
+      }
+      return report;
+    } catch (error) {
+      this.showError("Could not revert", error);
+      throw error;
+    }
   }
 
   async cancel() {

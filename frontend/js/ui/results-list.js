@@ -29,9 +29,10 @@ function kindOf(result) {
 export class ResultsList {
   /**
    * @param {{canDownload: boolean, onDownload: (path: string) => void,
-   *          onDownloadAll: (paths: string[]) => void}} options
+   *          onDownloadAll: (paths: string[]) => void,
+   *          onRevert: (batch: string) => Promise<{restored: string[], failed: object[]}>}} options
    */
-  constructor({ canDownload, onDownload, onDownloadAll }) {
+  constructor({ canDownload, onDownload, onDownloadAll, onRevert }) {
     this.panel = document.getElementById("results");
     this.list = document.getElementById("results-list");
     this.summary = document.getElementById("results-summary");
@@ -41,6 +42,10 @@ export class ResultsList {
     this.onDownload = onDownload;
     this.downloadable = [];
     this.downloadAll.addEventListener("click", () => onDownloadAll(this.downloadable));
+    // A "replace" batch can be undone: its originals are backed up (core/replace.py).
+    this.revertButton = document.getElementById("revert-batch");
+    this.batch = null;
+    this.revertButton.addEventListener("click", () => this.revert(onRevert));
     this.closeButton.addEventListener("click", () => this.clear());
   }
 
@@ -48,8 +53,34 @@ export class ResultsList {
     this.list.replaceChildren(...results.map((result) => this.row(result)));
     this.downloadable = results.filter((r) => r.success).map((r) => r.optimized_path);
     this.downloadAll.hidden = !this.canDownload || this.downloadable.length === 0;
+    this.batch = results.find((r) => r.backupBatch)?.backupBatch ?? null;
+    this.revertButton.hidden = this.batch === null;
+    this.revertButton.disabled = false;
     this.summary.replaceChildren(...summaryLines(results).map((line) => el("span", "", line)));
     this.panel.classList.add("is-open");
+  }
+
+  async revert(onRevert) {
+    if (!this.batch) return;
+    this.revertButton.disabled = true;
+    let report;
+    try {
+      report = await onRevert(this.batch);
+    } catch {
+      this.revertButton.disabled = false;
+      return;
+    }
+    const restored = new Set(report.restored);
+    for (const row of this.list.querySelectorAll("[data-original]")) {
+      if (!restored.has(row.dataset.original)) continue;
+      row.dataset.status = "reverted";
+      row.querySelector(".result__saved").textContent = "Reverted";
+      const note = row.querySelector(".result__note") ?? row.appendChild(el("span", "result__note"));
+      note.textContent = "Original restored";
+    }
+    this.batch = report.failed.length ? this.batch : null;
+    this.revertButton.hidden = this.batch === null;
+    this.revertButton.disabled = false;
   }
 
   clear() {
@@ -66,6 +97,7 @@ export class ResultsList {
     const li = el("li", `result result--${kind}`);
     li.dataset.testid = "result-row";
     li.dataset.status = kind === "kept" ? "ok" : kind;
+    li.dataset.original = result.original_path;
 
     const title = el("span", "result__name", name);
     title.title = result.original_path;
