@@ -65,6 +65,7 @@ def test_panel_choices_are_saved_and_used_by_the_next_batch(
     page.get_by_test_id("settings-button").click()
     page.get_by_test_id("metadata-select").select_option("keep-no-location")
     page.get_by_test_id("chroma-select").select_option("4:4:4")
+    page.get_by_test_id("icc-select").select_option("srgb")
     page.get_by_test_id("keep-dates").uncheck()
     page.get_by_role("button", name="Close settings").click()
     expect(page.get_by_test_id("settings-panel")).to_be_hidden()
@@ -72,8 +73,8 @@ def test_panel_choices_are_saved_and_used_by_the_next_batch(
     page.reload()  # the saver is debounced; leaving the page flushes it
     expect(page.locator("#app")).to_have_attribute("data-ready", "true")
     settings = server.invoke("load_settings")
-    assert (settings["metadata"], settings["chroma"], settings["keepDates"]) == (
-        "keep-no-location", "4:4:4", False)
+    assert (settings["metadata"], settings["chroma"], settings["keepDates"], settings["icc"]) == (
+        "keep-no-location", "4:4:4", False, "srgb")
     page.get_by_test_id("settings-button").click()
     expect(page.get_by_test_id("metadata-select")).to_have_value("keep-no-location")
     expect(page.get_by_test_id("keep-dates")).not_to_be_checked()

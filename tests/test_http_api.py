@@ -455,3 +455,13 @@ def test_metadata_icc_and_chroma_settings_cross_the_http_bridge(server: Server) 
     assert bad.status == 400
     assert bad.json()["error"]["kind"] == "validation"
     assert 'metadata = "all"' in bad.json()["error"]["message"]
+
+
+def test_an_output_folder_outside_the_session_is_forbidden(server: Server, tmp_path: Path) -> None:
+    [path] = server.upload([("cat.jpg", CAT)]).json()["paths"]
+    outside = tmp_path / "elsewhere"
+    reply = server.invoke("optimize_images", {"tasks": [{"input_path": path, "settings": {
+        "output": "folder", "outputFolder": str(outside)}}]})
+    assert reply.status == 403
+    assert reply.json()["error"]["kind"] == "forbidden"
+    assert not outside.exists()
