@@ -34,13 +34,13 @@ from PIL import Image, ImageCms, UnidentifiedImageError
 from backend.core.discovery import open_quietly, sniff_bytes
 from backend.core.error_map import decoding, reading
 from backend.core.formats.registry import FORMATS, get_format, labels_list
+from backend.core.metadata import ORIENTATION_TAG
 from backend.core.picture import Picture
 from backend.errors import DecodeError, ImageTooLargeError, UnsupportedFormatError
 
 MAX_PIXELS = 16383 * 16383
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
-ORIENTATION_TAG = 0x0112
 _LABELS = [fmt.label for fmt in FORMATS]
 _READABLE = labels_list()
 

@@ -61,9 +61,6 @@ class Carried:
     xmp: bytes | None = None  # the XMP packet
     iptc: bytes | None = None  # a JPEG APP13 payload: Photoshop IRB holding the IPTC record
 
-    def __bool__(self) -> bool:
-        return bool(self.exif or self.xmp or self.iptc)
-
 
 def carried(image: Image.Image, mode: MetadataMode, *, upright: bool) -> Carried | None:
     """What the output keeps of ``image``'s metadata under ``mode``; ``upright``: the output's
@@ -75,13 +72,12 @@ def carried(image: Image.Image, mode: MetadataMode, *, upright: bool) -> Carried
                    iptc=_iptc(image, private))
 
 
-def needs_rewrite(image: Image.Image, mode: MetadataMode) -> bool:
-    """Whether a byte copy of the source would carry metadata ``mode`` must remove."""
+def needs_rewrite(image: Image.Image, mode: MetadataMode, as_stored: Carried | None) -> bool:
+    """Whether a byte copy of the source would carry metadata ``mode`` must remove;
+    ``as_stored`` is ``carried(image, mode, upright=False)``, already at hand."""
     if mode != "keep-no-location":
         return False
-    found = carried(image, "keep", upright=False)
-    scrubbed = carried(image, mode, upright=False)
-    return found != scrubbed or _has_png_text(image)
+    return carried(image, "keep", upright=False) != as_stored or _has_png_text(image)
 
 
 def _has_png_text(image: Image.Image) -> bool:
@@ -94,13 +90,21 @@ def _exif(image: Image.Image, private: bool, upright: bool) -> bytes | None:
         exif = image.getexif()
         if not len(exif):
             return None
-        if upright and ORIENTATION_TAG in exif:
-            exif[ORIENTATION_TAG] = 1
         if private:
             exif = _without_private(exif)
+        elif upright and exif.get(ORIENTATION_TAG, 1) != 1:
+            exif = _copy(exif)  # Pillow's cached Exif: the source must keep its own orientation
+        if upright and ORIENTATION_TAG in exif:
+            exif[ORIENTATION_TAG] = 1
         return exif.tobytes()
     except Exception:  # unreadable EXIF is dropped rather than failing the image
         return None
+
+
+def _copy(exif: Image.Exif) -> Image.Exif:
+    copy = Image.Exif()
+    copy.load(exif.tobytes())
+    return copy
 
 
 def _without_private(exif: Image.Exif) -> Image.Exif:

@@ -32,7 +32,7 @@ import logging
 import os
 import secrets
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from PIL import Image
 
@@ -40,10 +40,10 @@ from backend.core.colour import to_srgb
 from backend.core.error_map import encoding, unexpected, writing
 from backend.core.formats.encoders import all_encoders, encoder_for
 from backend.core.loader import Source, decode, open_source, read_input
-from backend.core.metadata import carried, needs_rewrite
+from backend.core.metadata import Carried, carried, needs_rewrite
 from backend.core.paths import PARTIAL_SUFFIX, partial_name_prefix, resolve_output_format
 from backend.core.picture import EncodeRequest, Picture
-from backend.core.replace import back_up, original_of, remove_replaced_source
+from backend.core.replace import Original, back_up, remove_replaced_source
 from backend.core.resize import draft_size, orient, resize, swap_if_rotated, target_size
 from backend.core.stage_times import StageTimes
 from backend.errors import OptimizerError, ValidationError
@@ -94,21 +94,21 @@ def _optimize(
         refuse_overwriting_input(input_path, output_path)
     mark = time.perf_counter()
     # Before reading: the read itself may update the source's access time (relatime).
-    source_dates = _source_dates(input_path)
-    dates = source_dates if settings.keepDates else None
+    stat = _source_stat(input_path)
+    dates = None if stat is None or not settings.keepDates else (stat.st_atime_ns,
+                                                                  stat.st_mtime_ns)
     data = read_input(input_path)
     facts.original_size = len(data)
     source = open_source(input_path, data)
     facts.input_format = source.format
     try:
         output_format = resolve_output_format(source.format, settings)
-        # Whether the input file's bytes may reach the output unchanged (see the docstring).
-        as_is = not _must_change(source, settings)
-        out, size = _encode(source, output_format, settings, times, mark, as_is)
+        meta = _Metadata.of(source, settings)
+        out, size = _encode(source, output_format, settings, times, mark, meta)
     finally:
         source.close()
 
-    kept = (as_is and output_format == source.format and size == source.oriented_size
+    kept = (meta.as_is and output_format == source.format and size == source.oriented_size
             and len(out) >= len(data))
     if kept:
         out = data
@@ -119,10 +119,10 @@ def _optimize(
     elif kept:
         output_path = input_path  # the original stays as it is: nothing to back up or revert
     else:
-        assert backup is not None
-        original = original_of(input_path, data)
-        if source_dates is not None:  # the dates from before our read touched the access time
-            original = replace(original, atime_ns=source_dates[0], mtime_ns=source_dates[1])
+        assert backup is not None and stat is not None  # checked above; the file was just read
+        # The dates from before our read, which may have touched the access time.
+        original = Original(input_path, data, stat.st_mode & 0o7777, stat.st_atime_ns,
+                            stat.st_mtime_ns)
         back_up(backup, original, output_path, out)
         write_atomic(output_path, out, dates=dates)
         remove_replaced_source(input_path, output_path)
@@ -138,18 +138,25 @@ def _optimize(
     )
 
 
-def _recolours(source: Source, settings: ImageSettings) -> bool:
-    return settings.icc == "srgb" and bool(source.image.info.get("icc_profile"))
+@dataclass(frozen=True, slots=True)
+class _Metadata:
+    """What the settings do to the source's metadata and colour, worked out once per image."""
 
+    as_stored: Carried | None  # for outputs made from the input file (its pixels as stored)
+    recolour: bool  # icc: srgb on a tagged input: new pixels are needed
+    as_is: bool  # the input file's bytes may reach the output unchanged
 
-def _must_change(source: Source, settings: ImageSettings) -> bool:
-    """The settings change what the input file carries, so its bytes cannot be reused."""
-    return _recolours(source, settings) or needs_rewrite(source.image, settings.metadata)
+    @classmethod
+    def of(cls, source: Source, settings: ImageSettings) -> _Metadata:
+        as_stored = carried(source.image, settings.metadata, upright=False)
+        recolour = settings.icc == "srgb" and bool(source.image.info.get("icc_profile"))
+        rewrite = needs_rewrite(source.image, settings.metadata, as_stored)
+        return cls(as_stored=as_stored, recolour=recolour, as_is=not (recolour or rewrite))
 
 
 def _encode(
     source: Source, output_format: str, settings: ImageSettings, times: StageTimes, mark: float,
-    as_is: bool,
+    meta: _Metadata,
 ) -> tuple[bytes, tuple[int, int]]:
     """The output file's bytes and its (width, height)."""
     encoder = encoder_for(output_format)
@@ -159,15 +166,16 @@ def _encode(
     # Pixels kept as they are (same format, no resize): JPEG/PNG can work on the input file.
     # A PNG with an EXIF rotation is re-encoded upright instead: oxipng would drop its eXIf.
     # With icc: srgb a tagged input needs new pixels; metadata alone can be rewritten losslessly.
-    recolour = _recolours(source, settings)
-    reuse_source = (output_format == source.format and target is None and not recolour
+    reuse_source = (output_format == source.format and target is None and not meta.recolour
                     and (source.format == "jpeg" or source.orientation == 1))
+    # Made from the input file the pixels stay as stored; otherwise they are turned upright
+    # (EXIF and XMP orientation then say 1).
     request = EncodeRequest(
         quality=quality, metadata=settings.metadata, chroma=settings.chroma,
-        # Made from the input file, the pixels stay as stored (a PNG is only reused upright).
-        carried=carried(source.image, settings.metadata, upright=not reuse_source),
-        scrub=not as_is, source=source.data if reuse_source else None,
-        source_orientation=source.orientation)
+        carried=meta.as_stored if reuse_source else carried(
+            source.image, settings.metadata, upright=True),
+        scrub=not meta.as_is,
+        source=source.data if reuse_source else None, source_orientation=source.orientation)
     times.load = time.perf_counter() - mark  # reading and parsing the header
     mark = time.perf_counter()
 
@@ -187,9 +195,10 @@ def _encode(
     if stored_target is not None:
         frames = [resize(frame, stored_target) for frame in frames]
     picture.frames = [orient(frame, source.orientation) for frame in frames]
-    if recolour and picture.icc:
+    if meta.recolour and picture.icc:
         picture.frames, picture.icc = to_srgb(picture.frames, picture.icc), None
-    upright = carried(source.image, settings.metadata, upright=True)
+    upright = carried(source.image, settings.metadata, upright=True) if reuse_source else (
+        request.carried)
     if upright is not None:
         picture.exif, picture.xmp, picture.iptc = upright.exif, upright.xmp, upright.iptc
     times.resize = time.perf_counter() - mark
@@ -220,14 +229,13 @@ def refuse_overwriting_input(input_path: str, output_path: str) -> None:
             "(choose another output folder or name)", path=input_path)
 
 
-def _source_dates(input_path: str) -> tuple[int, int] | None:
-    """(atime, mtime) of the input in nanoseconds; None when it cannot be read (never fatal:
-    the image was read a moment ago, and dates are a courtesy)."""
+def _source_stat(input_path: str) -> os.stat_result | None:
+    """The input's stat (dates, mode); None when it cannot be had (the read that follows then
+    reports the problem; dates are a courtesy)."""
     try:
-        stat = os.stat(input_path)
+        return os.stat(input_path)
     except OSError:
         return None
-    return stat.st_atime_ns, stat.st_mtime_ns
 
 
 def write_atomic(output_path: str, data: bytes, *, dates: tuple[int, int] | None = None) -> None:

@@ -110,11 +110,6 @@ class Original:
     mtime_ns: int
 
 
-def original_of(path: str, data: bytes) -> Original:
-    stat = os.stat(path)
-    return Original(path, data, stat.st_mode & 0o7777, stat.st_atime_ns, stat.st_mtime_ns)
-
-
 def _write_synced(path: str, data: bytes) -> None:
     temp = f"{path}.{secrets.token_hex(4)}.tmp"
     try:
