@@ -190,7 +190,7 @@ CRASH_CHILD = textwrap.dedent("""
     import os, signal, sys
     from pathlib import Path
     import backend.core.pipeline as pipeline
-    from backend.core import replace
+    from backend.core import paths, replace
     from backend.validation import decode_settings
 
     step, source, output, batch = sys.argv[1:5]
@@ -209,8 +209,8 @@ CRASH_CHILD = textwrap.dedent("""
     elif step == "mid-write":  # the result's temporary file is written, the rename not done
         def half_write(path, data, dates=None):
             folder = os.path.dirname(path)
-            with open(os.path.join(folder, pipeline.partial_name_prefix(path) + "x"
-                                   + pipeline.PARTIAL_SUFFIX), "wb") as fh:
+            with open(os.path.join(folder, paths.partial_name_prefix(path) + "x"
+                                   + paths.PARTIAL_SUFFIX), "wb") as fh:
                 fh.write(data)
             os.kill(os.getpid(), signal.SIGKILL)
         pipeline.write_atomic = half_write

@@ -30,18 +30,18 @@ from __future__ import annotations
 import io
 import logging
 import os
-import secrets
 import time
 from dataclasses import dataclass
 
 from PIL import Image
 
+from backend.core.atomic_write import write_atomically
 from backend.core.colour import to_srgb
 from backend.core.error_map import encoding, unexpected, writing
 from backend.core.formats.encoders import all_encoders, encoder_for
 from backend.core.loader import Source, decode, open_source, read_input
 from backend.core.metadata import Carried, carried, needs_rewrite
-from backend.core.paths import PARTIAL_SUFFIX, partial_name_prefix, resolve_output_format
+from backend.core.paths import resolve_output_format
 from backend.core.picture import EncodeRequest, Picture
 from backend.core.replace import Original, back_up, remove_replaced_source
 from backend.core.resize import draft_size, orient, resize, swap_if_rotated, target_size
@@ -243,26 +243,9 @@ def write_atomic(output_path: str, data: bytes, *, dates: tuple[int, int] | None
 
     ``dates`` (atime, mtime in ns) are set on the temporary file before the rename, so the output
     never appears under its final name with the wrong dates."""
-    folder = os.path.dirname(os.path.abspath(output_path))
     with writing(output_path):
-        os.makedirs(folder, exist_ok=True)
-    temp = os.path.join(
-        folder, f"{partial_name_prefix(output_path)}{secrets.token_hex(6)}{PARTIAL_SUFFIX}")
-    try:
-        with writing(output_path):
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            if dates is not None:
-                os.utime(temp, ns=dates)
-            os.replace(temp, output_path)
-    finally:
-        try:
-            os.unlink(temp)
-        except FileNotFoundError:
-            pass  # renamed into place: nothing left over
-        except OSError:
-            log.warning("could not remove temporary file %s", temp)
+        os.makedirs(os.path.dirname(os.path.abspath(output_path)), exist_ok=True)
+        write_atomically(output_path, data, dates=dates)
 
 
 def warm_up() -> None:

@@ -38,6 +38,7 @@ import msgspec
 import platformdirs
 from msgspec import Struct
 
+from backend.core.atomic_write import write_atomically
 from backend.errors import OutputError, ValidationError
 
 DATA_DIR_ENV = "IMAGE_OPTIMIZER_DATA_DIR"
@@ -110,28 +111,6 @@ class Original:
     mtime_ns: int
 
 
-def _write_synced(path: str, data: bytes) -> None:
-    temp = f"{path}.{secrets.token_hex(4)}.tmp"
-    try:
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(temp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-
-
-def _sync_folder(folder: str) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def back_up(prefix: str, original: Original, optimized_path: str, optimized: bytes) -> None:
     """Step 1: the original's bytes and its entry, on disk before the original is touched."""
     backup_file = f"{os.path.basename(prefix)}-{os.path.basename(original.path)}"
@@ -141,9 +120,8 @@ def back_up(prefix: str, original: Original, optimized_path: str, optimized: byt
         size=len(original.data), mode=original.mode, atime_ns=original.atime_ns,
         mtime_ns=original.mtime_ns, optimized_sha256=hashlib.sha256(optimized).hexdigest())
     try:
-        _write_synced(os.path.join(folder, backup_file), original.data)
-        _write_synced(prefix + ENTRY_SUFFIX, msgspec.json.encode(entry))
-        _sync_folder(folder)
+        write_atomically(os.path.join(folder, backup_file), original.data, mode=0o600, sync=True)
+        write_atomically(prefix + ENTRY_SUFFIX, msgspec.json.encode(entry), mode=0o600, sync=True)
     except OSError as exc:
         raise OutputError(
             f"cannot back up the original into {folder}: {exc.strerror or exc} (the original "
@@ -237,18 +215,9 @@ def _restore(folder: Path, entry: BackupEntry) -> str | None:
         return (f"{entry.optimized_path} changed after it was optimized; left as it is (its "
                 f"original is still in {folder})")
     target = entry.original_path
-    temp = os.path.join(os.path.dirname(target) or ".",
-                        f".{os.path.basename(target)}.{secrets.token_hex(6)}.io-partial")
     try:
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(temp, entry.mode)
-        os.utime(temp, ns=(entry.atime_ns, entry.mtime_ns))
-        os.replace(temp, target)
+        write_atomically(target, data, dates=(entry.atime_ns, entry.mtime_ns), mode=entry.mode)
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
         return f"cannot write {target}: {exc.strerror or exc}; nothing was changed"
     if current is not None:
         remove_replaced_source(entry.optimized_path, target)
