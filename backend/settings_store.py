@@ -23,26 +23,17 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import msgspec
-import platformdirs
 
+from backend.app_dirs import config_dir
 from backend.errors import OutputError, ValidationError
 from backend.types import AppPreferences, ImageSettings
 from backend.validation import decode_preferences, decode_settings
 
 log = logging.getLogger(__name__)
 
-APP_DIR_NAME = "image-optimizer"
-CONFIG_DIR_ENV = "IMAGE_OPTIMIZER_CONFIG_DIR"
 SETTINGS_FILE = "settings.json"
 PREFERENCES_FILE = "preferences.json"
 T = TypeVar("T")
-
-
-def config_dir() -> Path:
-    override = os.environ.get(CONFIG_DIR_ENV)
-    if override:
-        return Path(override)
-    return Path(platformdirs.user_config_dir(APP_DIR_NAME, appauthor=False))
 
 
 class JsonStore(Generic[T]):

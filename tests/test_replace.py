@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from backend.app_dirs import DATA_DIR_ENV
 from backend.commands import AppContext, invoke
 from backend.core import replace
 from backend.core.in_process import InProcessExecutor
@@ -31,7 +32,7 @@ ATIME_NS = 1_100_000_000_000_000_000
 @pytest.fixture
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "data"
-    monkeypatch.setenv(replace.DATA_DIR_ENV, str(folder))
+    monkeypatch.setenv(DATA_DIR_ENV, str(folder))
     return folder
 
 

@@ -11,9 +11,9 @@ from typing import Any
 import msgspec
 import pytest
 
+from backend.app_dirs import CONFIG_DIR_ENV
 from backend.errors import OutputError
 from backend.settings_store import (
-    CONFIG_DIR_ENV,
     PREFERENCES_FILE,
     SETTINGS_FILE,
     JsonStore,

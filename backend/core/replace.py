@@ -35,14 +35,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
-import platformdirs
 from msgspec import Struct
 
+from backend.app_dirs import data_dir
 from backend.core.atomic_write import write_atomically
 from backend.errors import OutputError, ValidationError
 
-DATA_DIR_ENV = "IMAGE_OPTIMIZER_DATA_DIR"
-APP_DIR_NAME = "image-optimizer"
 ENTRY_SUFFIX = ".json"
 
 
@@ -77,10 +75,7 @@ class BatchSummary(Struct, kw_only=True):
 
 
 def backups_root() -> Path:
-    override = os.environ.get(DATA_DIR_ENV)
-    base = Path(override) if override else Path(platformdirs.user_data_dir(
-        APP_DIR_NAME, appauthor=False))
-    return base / "backups"
+    return data_dir() / "backups"
 
 
 def new_batch(root: Path | None = None) -> Path:
