@@ -39,6 +39,13 @@ export function basename(path) {
   return String(path ?? "").split(/[\\/]/).pop() || String(path ?? "");
 }
 
+/** The folder part of a path (either separator); "/" for a file at the root. */
+export function dirname(path) {
+  const text = String(path ?? "");
+  const cut = Math.max(text.lastIndexOf("/"), text.lastIndexOf("\\"));
+  return cut > 0 ? text.slice(0, cut) : text.slice(0, cut + 1);
+}
+
 export function plural(count, one, many) {
   return `${count} ${count === 1 ? one : many}`;
 }

@@ -10,7 +10,7 @@
  * (the browser); on the desktop the outputs are already beside their sources.
  */
 
-import { basename, formatBytes, percentOf, plural } from "./format.js";
+import { basename, dirname, formatBytes, percentOf, plural } from "./format.js";
 import { isCancelled } from "./progress-tracker.js";
 
 function el(tag, className, text) {
@@ -169,11 +169,6 @@ function whereText(result) {
   if (basename(folder) === "optimized" && dirname(folder) === source) return "";
   const parts = folder.split(/[\\/]/).filter(Boolean);
   return `in ${parts.length > 2 ? "…/" : "/"}${parts.slice(-2).join("/")}`;
-}
-
-function dirname(path) {
-  const cut = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
-  return cut > 0 ? path.slice(0, cut) : path.slice(0, cut + 1);
 }
 
 function summaryLines(results) {

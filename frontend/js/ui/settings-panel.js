@@ -61,7 +61,6 @@ export class SettingsPanel {
     this.metadata = document.getElementById("metadata-select");
     this.icc = document.getElementById("icc-select");
     this.chroma = document.getElementById("chroma-select");
-    this.settings = null;
     this.browser = false;
     this.bind();
   }
@@ -104,17 +103,16 @@ export class SettingsPanel {
     this.folderPick.addEventListener("click", () => this.chooseFolder());
     this.suffix.addEventListener("input", () => this.suffixChanged());
     this.keepDates.addEventListener("change", () =>
-      this.patch({ keepDates: this.keepDates.checked }));
+      this.patchSettings({ keepDates: this.keepDates.checked }));
     for (const [select, field] of [[this.metadata, "metadata"], [this.icc, "icc"],
       [this.chroma, "chroma"]]) {
-      select.addEventListener("change", () => this.patch({ [field]: select.value }));
+      select.addEventListener("change", () => this.patchSettings({ [field]: select.value }));
     }
     this.recursive.addEventListener("change", () => this.recursiveChanged());
   }
 
   /** Show `settings` (the whole ImageSettings; the panel edits its own fields only). */
   setSettings(settings) {
-    this.settings = structuredClone(settings);
     this.output.value = this.browser ? "subfolder" : settings.output;
     this.folder.value = settings.outputFolder ?? "";
     this.suffix.value = settings.suffix;
@@ -163,14 +161,14 @@ export class SettingsPanel {
       await this.chooseFolder();
       return;
     }
-    this.patch({ output: mode, outputFolder: this.folder.value.trim() || null });
+    this.patchSettings({ output: mode, outputFolder: this.folder.value.trim() || null });
   }
 
   folderChanged() {
     this.renderPlacement();
     const folder = this.folder.value.trim();
     if (this.output.value === "folder" && folder) {
-      this.patch({ output: "folder", outputFolder: folder });
+      this.patchSettings({ output: "folder", outputFolder: folder });
     }
   }
 
@@ -192,7 +190,7 @@ export class SettingsPanel {
     if (valid) this.suffix.removeAttribute("aria-invalid");
     else this.suffix.setAttribute("aria-invalid", "true");
     this.renderPlacement();
-    if (valid) this.patch({ suffix: value });
+    if (valid) this.patchSettings({ suffix: value });
   }
 
   async recursiveChanged() {
@@ -203,10 +201,5 @@ export class SettingsPanel {
       this.recursive.checked = !wanted;
       this.onError("Could not save the setting", error);
     }
-  }
-
-  patch(fields) {
-    Object.assign(this.settings, fields);
-    this.patchSettings(fields);
   }
 }
