@@ -129,10 +129,11 @@ def settings_from_args(args: argparse.Namespace) -> ImageSettings:
         raw["suffix"] = args.suffix
     if args.keep_dates is not None:
         raw["keepDates"] = args.keep_dates
-    for flag, name in (("metadata", "metadata"), ("icc", "icc"), ("chroma", "chroma")):
-        value = getattr(args, flag)
-        if value is not None:
-            raw[name] = _CHROMA_FLAGS.get(value, value)
+    for name in ("metadata", "icc"):
+        if getattr(args, name) is not None:
+            raw[name] = getattr(args, name)
+    if args.chroma is not None:
+        raw["chroma"] = _CHROMA_FLAGS.get(args.chroma, args.chroma)
     if args.resize is not None or args.size is not None:
         mode = args.resize or "none"
         if mode != "none" and args.size is None:
