@@ -4,7 +4,7 @@ Decisions:
 - One JSON file each, ``settings.json`` and ``preferences.json``, in the user config dir
   (platformdirs: ``~/.config/image-optimizer`` on Linux). ``IMAGE_OPTIMIZER_CONFIG_DIR``
   overrides the folder so tests and portable setups never touch the real one.
-- Written atomically: a temporary file in the same folder, fsync, then ``os.replace``, so a crash
+- Written atomically and synced (``core/atomic_write.py``, the writer outputs use), so a crash
   mid-save leaves the previous settings, never half a file.
 - A file that cannot be read or no longer validates (hand-edited, truncated, from a future
   version) gives the defaults and a logged warning; it is left in place for the person to inspect
@@ -13,10 +13,7 @@ Decisions:
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +22,7 @@ from typing import Any, Generic, TypeVar
 import msgspec
 
 from backend.app_dirs import config_dir
+from backend.core.atomic_write import write_atomically
 from backend.errors import OutputError, ValidationError
 from backend.types import AppPreferences, ImageSettings
 from backend.validation import decode_preferences, decode_settings
@@ -69,21 +67,8 @@ class JsonStore(Generic[T]):
         with self._lock:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(
-                    dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp"
-                )
+                write_atomically(str(self.path), data, sync=True)
             except OSError as exc:
-                raise OutputError(
-                    f"cannot save {self._what} in {self.path.parent}: {exc}") from exc
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.replace(tmp, self.path)
-            except OSError as exc:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
                 raise OutputError(f"cannot save {self._what} to {self.path}: {exc}") from exc
         return value
 
