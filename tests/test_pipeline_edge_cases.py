@@ -70,10 +70,10 @@ def test_text_named_jpg_reports_not_an_image(edge_cases: Any) -> None:
     assert_failed(run(edge_cases.text_named_jpg()), "unsupported_format", "not an image")
 
 
-def test_svg_reports_its_unsupported_format(tmp_path: Path) -> None:
-    src = tmp_path / "icon.png"
-    src.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"></svg>')
-    assert_failed(run(src), "unsupported_format", "unsupported format: SVG")
+def test_psd_reports_its_unsupported_format(tmp_path: Path) -> None:
+    src = tmp_path / "layers.png"
+    src.write_bytes(b"8BPS\x00\x01" + bytes(64))
+    assert_failed(run(src), "unsupported_format", "unsupported format: PSD")
 
 
 def test_png_named_jpg_is_optimized_as_the_png_it_is(edge_cases: Any, pixels: Callable) -> None:

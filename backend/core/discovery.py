@@ -10,7 +10,7 @@ Decisions for :func:`expand_paths` (used by the CLI and the app's "expand droppe
   a person can act on ("empty file", "truncated JPEG data", "not an image") instead of vanishing
   into a skipped list.
 - Anything else is reported as skipped with a reason: ``not found``, ``permission denied``,
-  ``unsupported format: .svg`` (a known image format we cannot read) or ``not an image``.
+  ``unsupported format: .psd`` (a known image format we cannot read) or ``not an image``.
 - Folders are expanded in sorted name order; sub-folders only when ``recursive``. Hidden entries
   (dot files) and our own ``optimized/`` output folders are passed over silently, so running the
   optimizer twice on a folder does not optimize its previous results.
@@ -26,6 +26,7 @@ Decisions for :func:`expand_paths` (used by the CLI and the app's "expand droppe
 from __future__ import annotations
 
 import os
+import zlib
 from typing import BinaryIO
 
 from msgspec import Struct
@@ -40,7 +41,7 @@ SUPPORTED_EXTENSIONS: dict[str, str] = {ext: fmt.id for fmt in FORMATS for ext i
 
 # Image formats people drop that we do not read: named in the skip reason instead of "not an image".
 KNOWN_UNSUPPORTED_EXTENSIONS: frozenset[str] = frozenset({
-    ".svg", ".svgz", ".heic", ".heif", ".jxl", ".ico", ".icns", ".psd", ".tga", ".jp2", ".j2k",
+    ".heic", ".heif", ".jxl", ".ico", ".icns", ".psd", ".tga", ".jp2", ".j2k",
     ".pdf", ".eps", ".raw", ".cr2", ".cr3", ".nef", ".arw", ".dng", ".orf", ".rw2", ".xcf",
     ".pcx", ".ppm", ".pgm", ".pbm", ".exr", ".hdr",
 })
@@ -72,7 +73,25 @@ def sniff_bytes(head: bytes) -> str | None:
         return "bmp"
     if head[4:8] == b"ftyp" and _is_avif_ftyp(head):
         return "avif"
+    if _starts_like_svg(_gunzipped_head(head) if head.startswith(b"\x1f\x8b") else head):
+        return "svg"
     return None
+
+
+# XML that may be SVG: the SVG reader then says so, or names the root element it found instead.
+_XML_STARTS = (b"<?xml", b"<svg", b"<!--", b"<!doctype svg")
+
+
+def _starts_like_svg(head: bytes) -> bool:
+    return head.removeprefix(b"\xef\xbb\xbf").lstrip()[:13].lower().startswith(_XML_STARTS)
+
+
+def _gunzipped_head(head: bytes) -> bytes:
+    """The first inflated bytes of gzip data (``.svgz``), as far as ``head`` reaches."""
+    try:
+        return zlib.decompressobj(wbits=31).decompress(head, SNIFF_BYTES)
+    except zlib.error:
+        return b""
 
 
 def _is_avif_ftyp(head: bytes) -> bool:

@@ -46,7 +46,7 @@ _READABLE = labels_list()
 
 # Formats people try that we do not read, recognised so the message can name them.
 _FOREIGN_SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
-    (b"<svg", -1, "SVG"), (b"<?xml", 0, "XML/SVG"), (b"%PDF", 0, "PDF"), (b"8BPS", 0, "PSD"),
+    (b"%PDF", 0, "PDF"), (b"8BPS", 0, "PSD"),
     (b"\xff\x0a", 0, "JPEG XL"), (b"\x00\x00\x00\x0cJXL ", 0, "JPEG XL"),
     (b"\x00\x00\x01\x00", 0, "ICO"), (b"\x00\x00\x00\x0cjP  ", 0, "JPEG 2000"),
 )

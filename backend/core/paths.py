@@ -20,6 +20,8 @@ Decisions:
     original is backed up first (``replace.py``).
   An explicit output path that is an existing folder (or ends with a path separator) is treated
   as ``<that folder>/<stem>.<ext>``.
+- An input of a vector format keeps its own extension when it stays in that format: ``.svgz``
+  stays ``.svgz``, since the output is stored gzipped as its input was.
 - The extension always matches the output format, also for an explicit output path
   (``photo.png`` → webp gives ``photo.webp``). An extension that already names the output format
   is kept as written (``.jpeg``, ``.JPG``), otherwise the canonical one is used (``.jpg`` for JPEG).
@@ -69,11 +71,19 @@ def with_extension(path: str, output_format: str) -> str:
     return root + output_extension(output_format)
 
 
+def _extension_for(input_path: str, output_format: str) -> str:
+    ext = os.path.splitext(input_path)[1]
+    claimed = format_for_extension(ext)
+    if claimed is not None and claimed.vector and claimed.id == canonical(output_format):
+        return ext
+    return output_extension(output_format)
+
+
 def default_output_path(input_path: str, output_format: str, out_dir: str | None = None) -> str:
     """``<input dir>/optimized/<stem>.<ext>``, or ``<out_dir>/<stem>.<ext>``."""
     folder = out_dir or os.path.join(os.path.dirname(input_path), OUTPUT_FOLDER_NAME)
     stem = os.path.splitext(os.path.basename(input_path))[0]
-    return os.path.join(folder, stem + output_extension(output_format))
+    return os.path.join(folder, stem + _extension_for(input_path, output_format))
 
 
 def batch_root(tasks: list[Task], roots: list[str] | None = None) -> str | None:
@@ -132,7 +142,7 @@ def _wanted_path(task: Task, root: str | None) -> str:
         return default_output_path(task.input_path, output_format, out_dir)
     if settings.output == "beside":
         stem, _ = os.path.splitext(task.input_path)
-        return stem + settings.suffix + output_extension(output_format)
+        return stem + settings.suffix + _extension_for(task.input_path, output_format)
     if settings.output == "replace":
         return with_extension(task.input_path, output_format)
     return default_output_path(task.input_path, output_format)

@@ -19,6 +19,9 @@ Decisions:
   the others are recognised and kept when an output path already ends with one.
 - ``original_output`` is what "Original" writes for an input we cannot write back: GIF, TIFF and
   BMP become PNG, which is lossless, universal and keeps transparency and (as APNG) animation.
+- ``vector`` formats (SVG) are optimized as themselves by ``backend/core/formats/<id>.py`` and
+  written only for inputs of their own format ("Original"): no raster input becomes one, so
+  they are no "Convert to" choice and have no encoder of pixels.
 - ``lossless`` means quality 100 gives identical pixels. JPEG has no such mode (JPEG → JPEG at 100
   is a lossless rewrite of the file, not of pixels); AVIF through Pillow differs by ≤ 2 levels.
 """
@@ -41,6 +44,7 @@ class ImageFormat:
     encoder: str | None = None  # module in backend.core.formats that writes it; None: input only
     aliases: tuple[str, ...] = ()
     original_output: str | None = None  # what "Original" writes for it when it cannot be written
+    vector: bool = False  # optimized as itself, never a target for pixels (see the decisions)
 
     @property
     def writable(self) -> bool:
@@ -66,6 +70,8 @@ FORMATS: tuple[ImageFormat, ...] = (
                 alpha=True, animation=False, lossless=True, original_output="png"),
     ImageFormat("bmp", "BMP", "image/bmp", (".bmp", ".dib"), "BMP",
                 alpha=False, animation=False, lossless=True, original_output="png"),
+    ImageFormat("svg", "SVG", "image/svg+xml", (".svg", ".svgz"), "",
+                alpha=True, animation=False, lossless=True, vector=True),
 )
 
 ORIGINAL = "original"  # the outputFormat that keeps each input's own format where it can
@@ -97,9 +103,10 @@ def canonical(name: str) -> str:
 
 
 def output_format(name: str) -> ImageFormat:
-    """The writable format called ``name``; ValueError for one we can only read, or none."""
+    """The format called ``name`` that we write (a vector one for its own inputs only);
+    ValueError for one we can only read, or none."""
     fmt = _BY_NAME.get(name.lower())
-    if fmt is None or not fmt.writable:
+    if fmt is None or not (fmt.writable or fmt.vector):
         raise ValueError(f"not an output format: {name!r}")
     return fmt
 
@@ -112,7 +119,7 @@ def format_for_extension(extension: str) -> ImageFormat | None:
 def output_for_input(input_format: str) -> str:
     """What "Original" writes for an input of content format ``input_format``."""
     fmt = get_format(input_format)
-    if fmt.writable:
+    if fmt.writable or fmt.vector:
         return fmt.id
     assert fmt.original_output is not None, f"{fmt.id} declares no original_output"
     return fmt.original_output
