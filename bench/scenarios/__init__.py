@@ -7,11 +7,11 @@ Quality at equal bytes (issue 6) is a separate tool, ``python -m bench.rd``, ove
 
 from __future__ import annotations
 
-from bench.scenarios import first_result, many_small, peer, scaling, synthetic
+from bench.scenarios import first_result, many_small, peer, scaling, svg_peer, synthetic
 from bench.scenarios.base import Scenario
 
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in (scaling.SCENARIO, peer.SCENARIO, first_result.SCENARIO, many_small.SCENARIO,
-              synthetic.SCENARIO)
+              synthetic.SCENARIO, svg_peer.SCENARIO)
 }

@@ -5,7 +5,8 @@ Decisions:
   when an SVG is drawn for a raster output.
 - ``--format png|webp|jpeg|avif`` on an SVG input draws it with resvg at its intrinsic size (CSS
   units at 96 dpi; see ``svg_render.intrinsic_size``), or straight at the resize target when
-  one is set, so edges stay sharp; the picture then goes through that format's encoder like any
+  one is set (also above the intrinsic size: a vector has no pixels to enlarge), so edges stay
+  sharp; the picture then goes through that format's encoder like any
   decoded image. The pixel limit of the raster inputs applies before anything is drawn.
 """
 
@@ -16,15 +17,31 @@ from PIL import Image
 from backend.core.formats.svg_read import SvgText, read_svg
 from backend.core.formats.svg_render import intrinsic_size, render
 from backend.core.loader import MAX_PIXELS, Source
-from backend.core.resize import target_size
 from backend.errors import ImageTooLargeError, ProcessingError
 from backend.types import ResizeSettings
+
+
+def _drawn_size(width: int, height: int, resize: ResizeSettings) -> tuple[int, int]:
+    """The resize target, larger than the intrinsic size too: a vector has no pixels to blur
+    (raster inputs are never enlarged, see ``resize.py``)."""
+    mode, size = resize.mode, resize.size
+    if size is None:
+        size = {"width": resize.width, "height": resize.height}.get(mode)
+    if mode == "none" or size is None:
+        return width, height
+    if mode == "longest":
+        mode = "width" if width >= height else "height"
+    elif mode == "shortest":
+        mode = "width" if width <= height else "height"
+    if mode == "width":
+        return size, max(1, round(height * size / width))
+    return max(1, round(width * size / height)), size
 
 
 def pixel_size(svg: SvgText, resize: ResizeSettings, path: str) -> tuple[int, int]:
     """The size an SVG is drawn at for a raster output: intrinsic, or the resize target."""
     width, height = (max(1, round(v)) for v in intrinsic_size(svg.root))
-    size = target_size(width, height, resize) or (width, height)
+    size = _drawn_size(width, height, resize)
     if size[0] * size[1] > MAX_PIXELS:
         raise ImageTooLargeError(
             f"image too large ({size[0] * size[1] / 1e6:.0f} megapixels to draw, limit "
