@@ -25,13 +25,15 @@ def svg_text(data: bytes) -> str:
     return (gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data).decode("utf-8", "replace")
 
 
-def draw(text: str, size: tuple[int, int] | None = None) -> np.ndarray:
-    """Premultiplied RGBA as floats, drawn at ``size`` (512 px on the longer side if None)."""
-    if size is None:
-        natural = Image.open(io.BytesIO(bytes(resvg_py.svg_to_bytes(svg_string=text, dpi=96))))
-        w, h = natural.size
-        size = (SIZE, max(1, round(SIZE * h / w))) if w >= h else (max(1, round(SIZE * w / h)),
-                                                                    SIZE)
+def check_size(text: str) -> tuple[int, int]:
+    """512 px on the longer side of the size resvg draws ``text`` at by itself."""
+    natural = Image.open(io.BytesIO(bytes(resvg_py.svg_to_bytes(svg_string=text, dpi=96))))
+    w, h = natural.size
+    return (SIZE, max(1, round(SIZE * h / w))) if w >= h else (max(1, round(SIZE * w / h)), SIZE)
+
+
+def draw(text: str, size: tuple[int, int]) -> np.ndarray:
+    """Premultiplied RGBA as floats, drawn to fit ``size``."""
     png = resvg_py.svg_to_bytes(svg_string=text, width=size[0], height=size[1], dpi=96)
     rgba = np.asarray(Image.open(io.BytesIO(bytes(png))).convert("RGBA"), dtype=np.float64)
     rgba[..., :3] *= rgba[..., 3:] / 255
@@ -40,6 +42,8 @@ def draw(text: str, size: tuple[int, int] | None = None) -> np.ndarray:
 
 def differing(a_text: str, b_text: str) -> float:
     """The fraction of pixels that differ beyond anti-aliasing noise between two SVGs."""
-    a = draw(a_text)
-    b = draw(b_text, (a.shape[1], a.shape[0]))
+    size = check_size(a_text)  # both asked for the same size: resvg fits each inside it
+    a, b = draw(a_text, size), draw(b_text, size)
+    if a.shape != b.shape:
+        return 1.0
     return float((np.abs(a - b).max(axis=2) > 32).mean())

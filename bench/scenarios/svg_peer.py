@@ -80,7 +80,7 @@ def build(ctx: Context, result: ScenarioResult) -> None:
 
 def _judge(inputs: list[tuple[SvgFile, str]], outputs: list[Output]) -> list[Judged]:
     by_file = {f.name: text for f, text in inputs}
-    references: dict[str, Image.Image] = {}
+    references: dict[str, tuple[Image.Image, tuple[int, int]]] = {}
     judged = []
     for out in outputs:
         if out.text_path is None:
@@ -89,10 +89,11 @@ def _judge(inputs: list[tuple[SvgFile, str]], outputs: list[Output]) -> list[Jud
             continue
         text = by_file[out.file]
         if out.file not in references:
-            references[out.file] = render(text, check_size(read_svg(text.encode()).root))
-        reference = references[out.file]
+            size = check_size(read_svg(text.encode()).root)
+            references[out.file] = render(text, size), size
+        reference, size = references[out.file]
         try:
-            drawn = render(read_text(Path(out.text_path)), reference.size)
+            drawn = render(read_text(Path(out.text_path)), size)
         except ValueError as exc:
             judged.append(Judged(contender=out.contender, file=out.file, bytes=out.bytes,
                                  seconds=out.seconds, differing=None, max_delta=None,

@@ -5,8 +5,9 @@ it is used for the raster outputs of an SVG input (``--format png`` …) and to 
 optimized SVG against its input.
 
 Decisions:
-- Intrinsic size: ``width``/``height`` in CSS units at 96 dpi (``pt``, ``mm``, ``in`` …); a
-  percentage or a missing one takes the ``viewBox``'s; with neither, resvg's 100 x 100.
+- Intrinsic size, as resvg reads it: ``width``/``height`` in CSS units at 96 dpi (``pt``,
+  ``mm``, ``in`` …), a percentage of the ``viewBox``'s; a missing one follows the viewBox's
+  aspect ratio; with neither, 100 x 100.
 - "Renders the same": both are drawn at ``CHECK_SIZE`` px on their longer side, premultiplied
   RGBA; a pixel differs when a channel moves by more than ``PIXEL_TOLERANCE`` levels of 255, and
   the two are the same when at most ``AREA_TOLERANCE`` of the pixels differ. Measured on the
@@ -35,18 +36,21 @@ _UNITS = {"": 1.0, "px": 1.0, "pt": DPI / 72, "pc": DPI / 6, "in": DPI, "cm": DP
           "mm": DPI / 25.4, "q": DPI / 101.6, "em": 16.0, "ex": 8.0}
 
 
-def _length(value: str | None) -> float | None:
+def _length(value: str | None, box: float) -> float | None:
+    """A root ``width``/``height`` in px; a percentage is of the viewBox's (as resvg reads it)."""
     match = _LENGTH_RE.match(value or "")
-    if match is None or match.group(2).lower() not in _UNITS:
+    unit = match.group(2).lower() if match else ""
+    if match is None or (unit != "%" and unit not in _UNITS) or (unit == "%" and not box):
         return None
-    return float(match.group(1)) * _UNITS[match.group(2).lower()]
+    number = float(match.group(1))
+    return number * box / 100 if unit == "%" else number * _UNITS[unit]
 
 
 def intrinsic_size(root: Element) -> tuple[float, float]:
     """The size in px that an SVG's root element asks for (see the module's decisions)."""
     box = [float(v) for v in re.split(r"[\s,]+", (root.get("viewBox") or "").strip()) if v]
     box_w, box_h = (box[2], box[3]) if len(box) == 4 and box[2] > 0 and box[3] > 0 else (0, 0)
-    width, height = _length(root.get("width")), _length(root.get("height"))
+    width, height = _length(root.get("width"), box_w), _length(root.get("height"), box_h)
     if width is None and height is not None and box_w:
         width = height * box_w / box_h
     if height is None and width is not None and box_h:
@@ -82,10 +86,11 @@ def differing_fraction(a: Image.Image, b: Image.Image) -> float:
     return sum(histogram[PIXEL_TOLERANCE + 1 :]) / (a.width * a.height)
 
 
-def same_render(reference: Image.Image, candidate: str) -> bool:
-    """Whether ``candidate`` renders as ``reference`` (drawn at the same size) within tolerance."""
+def same_render(reference: Image.Image, candidate: str, size: tuple[int, int]) -> bool:
+    """Whether ``candidate`` drawn at ``size`` is ``reference`` (drawn at that size) within
+    tolerance. The size asked for, not the one resvg drew: it fits the SVG inside it."""
     try:
-        drawn = render(candidate, reference.size)
+        drawn = render(candidate, size)
     except ValueError:  # resvg cannot draw it: not the same
         return False
     return differing_fraction(reference, drawn) <= AREA_TOLERANCE

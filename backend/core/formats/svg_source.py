@@ -4,10 +4,10 @@ Decisions:
 - SVG → SVG is never resized: a vector has no pixel size to change. The resize settings apply
   when an SVG is drawn for a raster output.
 - ``--format png|webp|jpeg|avif`` on an SVG input draws it with resvg at its intrinsic size (CSS
-  units at 96 dpi; see ``svg_render.intrinsic_size``), or straight at the resize target when
-  one is set (also above the intrinsic size: a vector has no pixels to enlarge), so edges stay
-  sharp; the picture then goes through that format's encoder like any
-  decoded image. The pixel limit of the raster inputs applies before anything is drawn.
+  units at 96 dpi; see ``svg_render.intrinsic_size``), or straight at the resize target when one
+  is set (also above the intrinsic size: a vector has no pixels to enlarge), so edges stay sharp;
+  the picture then goes through that format's encoder like any decoded image. The raster
+  inputs' pixel limit applies before anything is drawn.
 """
 
 from __future__ import annotations
