@@ -11,13 +11,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from svg_renders import BAD, DATA
+from svg_renders import BAD, DATA, differing
 
 from backend.core.discovery import expand_paths, sniff_bytes, sniff_format
 from backend.core.formats.svg_read import active_content, read_svg
+from backend.core.formats.svg_render import AREA_TOLERANCE
 from backend.core.paths import assign_output_paths
 from backend.core.pipeline import optimize_file
-from backend.errors import ImageTooLargeError
+from backend.errors import ImageTooLargeError, UnsupportedFormatError
 from backend.types import OptimizationResult, Task
 from backend.validation import decode_settings
 
@@ -125,6 +126,25 @@ def test_illustrator_entities_for_namespace_names_are_substituted_once() -> None
     assert "Café sign" in svg.text  # decoded from the ISO-8859-1 it declares
     assert 'encoding="iso-8859-1"' not in svg.text  # it is UTF-8 text from here on
 
+
+def test_a_sodipodi_attlist_goes_with_the_doctype_and_the_file_is_optimized(
+    tmp_path: Path,
+) -> None:
+    svg = read_svg((DATA / "sodipodi-attlist.svg").read_bytes())
+    assert "<!DOCTYPE" not in svg.text and "<!ATTLIST" not in svg.text
+    result = run(Path(shutil.copy(DATA / "sodipodi-attlist.svg", tmp_path / "flag.svg")))
+    assert result.success, result.error
+    out = Path(result.optimized_path).read_text()
+    assert result.optimized_size < result.original_size
+    assert differing(svg.text, out) <= AREA_TOLERANCE
+
+
+def test_an_attlist_quoting_brackets_goes_whole_and_any_other_declaration_is_refused() -> None:
+    attlist = b'<!ATTLIST svg title CDATA "a]b>c">'
+    root = b'<svg xmlns="http://www.w3.org/2000/svg"/>'
+    assert read_svg(b"<!DOCTYPE svg [" + attlist + b"]>" + root).text == root.decode()
+    with pytest.raises(UnsupportedFormatError, match="more than plain text entities"):
+        read_svg(b"<!DOCTYPE svg [" + attlist + b"<!ELEMENT svg ANY>]>" + root)
 
 def test_a_gzip_bomb_is_refused_before_it_is_inflated_whole() -> None:
     bomb = gzip.compress(b'<svg xmlns="http://www.w3.org/2000/svg">' + b" " * (80 * 2**20))

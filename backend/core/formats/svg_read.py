@@ -8,8 +8,11 @@ An SVG is XML, and XML can make its reader expand, fetch or run things. Rules, i
 - ``<!DOCTYPE>``: an external DTD (``PUBLIC``/``SYSTEM`` ids, as Illustrator writes) is never
   fetched: the declaration is dropped. An internal subset may only declare plain text entities
   (``<!ENTITY ns_svg "http://…">``, old Illustrator files use them for namespace names); they are
-  substituted here, once, up to ``MAX_ENTITY_EXPANSION`` bytes in all. Parameter entities,
-  external entities (XXE), entities that refer to other entities (billion laughs) and any other
+  substituted here, once, up to ``MAX_ENTITY_EXPANSION`` bytes in all. Attribute-list
+  declarations (Sodipodi writes ``<!ATTLIST svg xmlns:xlink CDATA #FIXED "…">``) go with the
+  DOCTYPE, their defaults unapplied: nothing in them can fetch or expand once dropped, and a
+  prefix only they bound makes the file "not well-formed" below. Parameter entities, external
+  entities (XXE), entities that refer to other entities (billion laughs) and any other
   declaration are refused with the reason.
 - The rest is parsed by ``defusedxml`` with DTDs, entities and external references forbidden,
   so nothing the checks above missed can expand or fetch. Badly formed XML is "not well-formed"
@@ -49,6 +52,8 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _DOCTYPE_RE = re.compile(rb"<!DOCTYPE\s+[^\[>]*(\[(?P<subset>.*?)\]\s*)?>", re.S | re.I)
 _ENTITY_RE = re.compile(rb"<!ENTITY\s+(?P<pe>%\s+)?(?P<name>[\w.:-]+)\s+(?P<rest>[^>]*)>", re.S)
 _LITERAL_RE = re.compile(rb"\s*(\"(?P<dq>[^\"]*)\"|'(?P<sq>[^']*)')\s*$", re.S)
+# Quoted defaults may hold ">": a declaration the pattern cuts short is left over, so refused.
+_ATTLIST_RE = re.compile(rb"<!ATTLIST\s(?:[^>\"']|\"[^\"]*\"|'[^']*')*>")
 _SUBSET_NOISE_RE = re.compile(rb"<!--.*?-->|\s+", re.S)
 _ENCODING_RE = re.compile(rb"<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
 _ENCODING_DECL_RE = re.compile(r"^(\s*<\?xml[^>]*?)\s+encoding\s*=\s*[\"'][^\"']*[\"']")
@@ -151,7 +156,7 @@ def _entities(subset: bytes, path: str | None) -> dict[bytes, bytes]:
                 found[match.group("name")] = value
                 continue
         raise UnsupportedFormatError(f"SVG declares {reason}: refused", path=path)
-    leftover = _SUBSET_NOISE_RE.sub(b"", _ENTITY_RE.sub(b"", subset))
+    leftover = _SUBSET_NOISE_RE.sub(b"", _ATTLIST_RE.sub(b"", _ENTITY_RE.sub(b"", subset)))
     if leftover:
         raise UnsupportedFormatError(
             "SVG's DOCTYPE declares more than plain text entities: refused", path=path)
