@@ -72,13 +72,14 @@ def build(ctx: Context, result: ScenarioResult) -> None:
             outputs += run_python(name, inputs, out_dir)
         except ImportError as exc:
             result.notes.append(f"{name} skipped: {exc}")
-    judged = _judge(inputs, outputs)
+    judged = _judge(inputs, outputs, result.notes)
     result.data = {"files": [msgspec.to_builtins(f) for f, _ in inputs],
                    "outputs": [msgspec.to_builtins(j) for j in judged]}
     _tables(result, inputs, judged)
 
 
-def _judge(inputs: list[tuple[SvgFile, str]], outputs: list[Output]) -> list[Judged]:
+def _judge(inputs: list[tuple[SvgFile, str]], outputs: list[Output],
+           notes: list[str]) -> list[Judged]:
     by_file = {f.name: text for f, text in inputs}
     references: dict[str, tuple[Image.Image, tuple[int, int]]] = {}
     judged = []
@@ -99,6 +100,11 @@ def _judge(inputs: list[tuple[SvgFile, str]], outputs: list[Output]) -> list[Jud
                                  seconds=out.seconds, differing=None, max_delta=None,
                                  error=f"resvg cannot draw the output: {exc}"))
             continue
+        if drawn.size != reference.size:
+            # Every pixel then counts as differing: say why, it is not a picture changed.
+            notes.append(f"{out.contender}'s {out.file} is drawn by resvg at {drawn.size[0]} x "
+                         f"{drawn.size[1]} px instead of {size[0]} x {size[1]}: its root "
+                         "width/height/viewBox changed the intrinsic size resvg reads")
         delta = ImageChops.difference(reference.convert("RGBa"), drawn.convert("RGBa"))
         judged.append(Judged(contender=out.contender, file=out.file, bytes=out.bytes,
                              seconds=out.seconds, differing=differing_fraction(reference, drawn),
