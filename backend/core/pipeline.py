@@ -166,8 +166,9 @@ def _encode(
     # Pixels kept as they are (same format, no resize): JPEG/PNG can work on the input file.
     # A PNG with an EXIF rotation is re-encoded upright instead: oxipng would drop its eXIf.
     # With icc: srgb a tagged input needs new pixels; metadata alone can be rewritten losslessly.
-    reuse_source = (output_format == source.format and target is None and not meta.recolour
-                    and (source.format == "jpeg" or source.orientation == 1))
+    # JPEG XL takes a JPEG input as it is too (lossless transcode).
+    reuse_source = (encoder.takes_source(source.format) and target is None
+                    and not meta.recolour and (source.format == "jpeg" or source.orientation == 1))
     # Made from the input file the pixels stay as stored; otherwise they are turned upright
     # (EXIF and XMP orientation then say 1).
     request = EncodeRequest(
@@ -175,7 +176,8 @@ def _encode(
         carried=meta.as_stored if reuse_source else carried(
             source.image, settings.metadata, upright=True),
         scrub=not meta.as_is,
-        source=source.data if reuse_source else None, source_orientation=source.orientation)
+        source=source.data if reuse_source else None, source_orientation=source.orientation,
+        source_frames=source.frame_count)
     times.load = time.perf_counter() - mark  # reading and parsing the header
     mark = time.perf_counter()
 
