@@ -18,12 +18,33 @@ Decisions:
 - Alpha is kept (mode RGBA) for outputs that hold it.
 - A file with several images (bursts, Live Photo stills, a collection): the primary image is
   used, as every viewer shows it; thumbnails, depth maps and auxiliary images are not decoded.
+- A file cut short says so ("truncated: the file ends inside its 'mdat' box"); libheif itself
+  only says it cannot read it, which the loader reports as a damaged header.
 - One decoding thread: the pool already runs one worker per core.
 """
 
 from __future__ import annotations
 
 import pillow_heif
+from PIL import Image
+from pillow_heif import as_plugin
+
+from backend.core.formats.bmff import truncation_message
+
+
+class _HeicFile(as_plugin.HeifImageFile):
+    """pillow-heif's reader, telling a truncated file from a damaged one."""
+
+    def _open(self) -> None:
+        try:
+            super()._open()
+        except SyntaxError:
+            cut = truncation_message(getattr(self.fp, "getvalue", lambda: b"")())
+            if cut is not None:
+                raise OSError(cut) from None
+            raise
+
 
 pillow_heif.options.DECODE_THREADS = 1
 pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
+Image.register_open(_HeicFile.format, _HeicFile, as_plugin._is_supported_heif)

@@ -39,6 +39,7 @@ from pillow_jxl import Encoder, JpegXLImagePlugin
 
 from backend.core.colour import to_srgb
 from backend.core.formats import jpeg
+from backend.core.formats.bmff import truncation_message
 from backend.core.formats.scale import Scale, native_quality
 from backend.core.picture import EncodeRequest, Picture
 from backend.errors import UnsupportedFormatError
@@ -75,29 +76,8 @@ class _JxlFile(JpegXLImagePlugin.JXLImageFile):
 
 def _damage(fp: object) -> str:
     data = getattr(fp, "getvalue", lambda: b"")()
-    if box := _cut_box(data):
-        return f"truncated: the file ends inside its {box!r} box"
-    return "libjxl cannot decode it (damaged data or a truncated codestream)"
-
-
-def _cut_box(data: bytes) -> str | None:
-    """The container box the data ends inside, if it is a container cut short."""
-    if not data.startswith(_CONTAINER):
-        return None
-    pos = 0
-    while pos + 8 <= len(data):
-        size = int.from_bytes(data[pos : pos + 4], "big")
-        name = data[pos + 4 : pos + 8].decode("latin-1")
-        if size == 0:  # the last box runs to the end of the file
-            return None
-        if size == 1 and pos + 16 <= len(data):
-            size = int.from_bytes(data[pos + 8 : pos + 16], "big")
-        if size < 8:
-            return None  # not a container (a bare codestream) or a broken one
-        if pos + size > len(data):
-            return name
-        pos += size
-    return None
+    cut = truncation_message(data) if data.startswith(_CONTAINER) else None
+    return cut or "libjxl cannot decode it (damaged data or a truncated codestream)"
 
 
 JpegXLImagePlugin.DECODE_THREADS = 0  # the plugin's switch for "no decoding threads"
