@@ -77,7 +77,7 @@ class _JxlFile(JpegXLImagePlugin.JXLImageFile):
 def _damage(fp: object) -> str:
     data = getattr(fp, "getvalue", lambda: b"")()
     cut = truncation_message(data) if data.startswith(_CONTAINER) else None
-    return cut or "libjxl cannot decode it (damaged data or a truncated codestream)"
+    return cut or "libjxl cannot decode it (damaged, or cut short)"
 
 
 JpegXLImagePlugin.DECODE_THREADS = 0  # the plugin's switch for "no decoding threads"
