@@ -4,17 +4,17 @@
 
 What it measures, on the bench corpus (``bench/corpus.py``), in one run:
 
-1. **Lossless transcode** of every corpus JPEG, whole (``formats.jxl.from_source`` at quality
-   100, metadata "keep"): bytes saved against the input, encode time per megapixel, and whether
-   the JPEG reconstructed from the JXL file has the input's SHA-256.
+1. **Lossless transcode** of every JPEG of the full corpus, whole (``jxl.from_source`` at
+   quality 100, metadata "keep"): bytes saved against the input, encode time per megapixel,
+   and whether the JPEG reconstructed from the JXL file has the input's SHA-256.
 2. **Calibration** of ``formats.jxl.QUALITY_SCALE``: on 640-px centre crops (512 with
    ``--quick``; ``bench.rd.make_crops``), our JPEG at each UI anchor and libjxl at a grid of its
    own qualities, each scored with SSIMULACRA2 (``bench/ssimulacra2.py``) against the crop.
    For each anchor, the libjxl quality whose mean score equals our JPEG's mean score there
    (linear between grid points) is the mapping.
-3. **Equal quality**: at each UI anchor through the mapping in force, total JXL bytes against
-   our JPEG's, mean SSIMULACRA2 and butteraugli 3-norm (Debian's ``butteraugli_main``) of both,
-   and encode time per megapixel.
+3. **Equal quality**: at each UI anchor through the mapping just measured, total JXL bytes
+   against our JPEG's, mean SSIMULACRA2 and butteraugli 3-norm (Debian's ``butteraugli_main``)
+   of both, and encode time per megapixel.
 4. **Effort**: libjxl efforts 3-9 at the default UI quality: bytes, score and time, as ratios to
    effort 7 within this run.
 
@@ -114,8 +114,8 @@ def _scored(engine: str, setting: float, name: str, reference: Image.Image, out:
             seconds: float, ba_ref: Path | None, ba: str | None) -> Score:
     with Image.open(io.BytesIO(out)) as decoded:
         shown = on_white(decoded.convert("RGBA" if "A" in decoded.mode else "RGB"))
-    score = ssimulacra2(reference, shown)
-    ba_score = butteraugli(ba_ref, shown, binary=ba).pnorm3 if ba_ref and ba else None
+    score = float(ssimulacra2(reference, shown))
+    ba_score = float(butteraugli(ba_ref, shown, binary=ba).pnorm3) if ba_ref and ba else None
     mp = reference.width * reference.height / 1e6
     return Score(engine, setting, name, mp, len(out), seconds, score, ba_score)
 
@@ -126,23 +126,25 @@ def _timed(encode: object, *args: object) -> tuple[bytes, float]:
     return out, time.perf_counter() - started
 
 
-def crop_scores(path: str, ba: str | None, scratch: str) -> list[Score]:
-    """Every score of one crop: JPEG and JXL at the anchors, JXL native grid, efforts."""
-    name = Path(path).name
+def _crop(path: str, ba: str | None, scratch: str) -> tuple[Image.Image, Path | None]:
     with Image.open(path) as im:
         im.load()
         frame = im.convert("RGBA" if "A" in im.mode else "RGB")
-    reference = on_white(frame)
-    picture = Picture(frames=[frame])
-    ba_ref = write_reference(frame, Path(scratch) / f"{name}.ref.png") if ba else None
+    ref = Path(scratch) / f"{Path(path).name}.ref.png"
+    return frame, (ref if ref.is_file() else write_reference(frame, ref)) if ba else None
+
+
+def crop_scores(path: str, ba: str | None, scratch: str) -> list[Score]:
+    """First pass on one crop: our JPEG at the anchors, libjxl on its grid and at each effort."""
+    name = Path(path).name
+    frame, ba_ref = _crop(path, ba, scratch)
+    reference, picture = on_white(frame), Picture(frames=[frame])
     scores = []
     for q in ANCHORS:
         with_ba = ba_ref if q in BUTTERAUGLI_ANCHORS else None
-        req = EncodeRequest(quality=q)
-        out, s = _timed(jpeg.encode, Picture(frames=[jpeg.flatten(frame)]), req)
+        out, s = _timed(jpeg.encode, Picture(frames=[jpeg.flatten(frame)]),
+                        EncodeRequest(quality=q))
         scores.append(_scored("jpeg", q, name, reference, out, s, with_ba, ba))
-        out, s = _timed(jxl.encode, picture, req)
-        scores.append(_scored("jxl", q, name, reference, out, s, with_ba, ba))
     for native in NATIVE_GRID:
         out, s = _timed(jxl.encode_native, picture, EncodeRequest(quality=90), native)
         scores.append(_scored("jxl-native", native, name, reference, out, s, None, None))
@@ -153,6 +155,20 @@ def crop_scores(path: str, ba: str | None, scratch: str) -> list[Score]:
         scores.append(_scored(f"jxl-effort-{effort}", native_default, name, reference, out, s,
                               None, None))
     jxl.EFFORT = EFFORT_IN_FORCE
+    return scores
+
+
+def mapped_scores(path: str, ba: str | None, scratch: str,
+                  mapping: list[tuple[int, float]]) -> list[Score]:
+    """Second pass on one crop: libjxl at each anchor through the mapping just measured."""
+    name = Path(path).name
+    frame, ba_ref = _crop(path, ba, scratch)
+    reference, picture = on_white(frame), Picture(frames=[frame])
+    scores = []
+    for q, native in mapping:
+        out, s = _timed(jxl.encode_native, picture, EncodeRequest(quality=q), round(native))
+        with_ba = ba_ref if q in BUTTERAUGLI_ANCHORS else None
+        scores.append(_scored("jxl", q, name, reference, out, s, with_ba, ba))
     return scores
 
 
@@ -203,8 +219,9 @@ def render(result: Result) -> str:
               "Measured this run (equal mean SSIMULACRA2 to our JPEG): "
               + ", ".join(f"{a}→{b:.1f}" for a, b in result.calibrated_scale) + ".", "",
               "*JXL bytes at equal score*: libjxl's bytes, interpolated on its own quality grid, "
-              "at our JPEG's mean SSIMULACRA2 (independent of the mapping in force); the other "
-              "JXL columns are at the UI number through the mapping in force.", "",
+              "at our JPEG's mean SSIMULACRA2; the other JXL columns are libjxl at the UI "
+              "number through the mapping measured in this run (rounded to whole qualities).",
+              "",
               "| UI q | JPEG SSIMULACRA2 | JXL SSIMULACRA2 | JPEG butteraugli | "
               "JXL butteraugli | JXL bytes / JPEG | JXL bytes at equal score / JPEG | "
               "JPEG ms/MP | JXL ms/MP |",
@@ -251,6 +268,7 @@ def _ms_per_mp(scores: list[Score]) -> float:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.jxl", description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="the quick corpus, 512-px crops")
+    p.add_argument("--smoke", action="store_true", help="three tiny images (checks the script)")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--cache", type=Path, default=BENCH_DIR / ".cache")
     p.add_argument("--out", type=Path, default=BENCH_DIR / "results")
@@ -258,24 +276,31 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
     load = list(os.getloadavg())
     started, stamp = time.time(), time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    mode = "quick" if args.quick else "full"
+    mode = "smoke" if args.smoke else "quick" if args.quick else "full"
     corpus, notes = build_corpus(args.cache.resolve(), mode)
     for note in notes:
         log.warning(note)
-    side = 512 if args.quick else 640
+    side = 640 if mode == "full" else 512
     crops = make_crops(corpus, side, args.cache.resolve() / "rd" / f"crops-{side}")
     scratch = args.cache.resolve() / "scratch" / "jxl"
     scratch.mkdir(parents=True, exist_ok=True)
     ba = butteraugli_path()
+    # The transcode is cheap: always every JPEG of the full corpus, whole.
+    whole, more_notes = build_corpus(args.cache.resolve(), "full") if mode == "quick" else ([], [])
+    for note in more_notes:
+        log.warning(note)
     with ProcessPoolExecutor(args.workers) as pool:
-        transcodes = list(pool.map(transcode, [im.path for im in corpus
+        transcodes = list(pool.map(transcode, [im.path for im in whole or corpus
                                                if im.format == "jpeg"]))
-        scores = [s for batch in pool.map(crop_scores, [c.path for c in crops],
-                                          [ba] * len(crops), [str(scratch)] * len(crops))
-                  for s in batch]
+        paths, bas, scratches = ([c.path for c in crops], [ba] * len(crops),
+                                 [str(scratch)] * len(crops))
+        scores = [s for batch in pool.map(crop_scores, paths, bas, scratches) for s in batch]
+        mapping = calibrate(scores)
+        scores += [s for batch in pool.map(mapped_scores, paths, bas, scratches,
+                                           [mapping] * len(crops)) for s in batch]
     result = Result(mode=mode, started=stamp, duration_s=time.time() - started,
                     load_average=load, crops=len(crops), transcodes=transcodes, scores=scores,
-                    calibrated_scale=calibrate(scores),
+                    calibrated_scale=mapping,
                     scale_in_force=[a for a in jxl.QUALITY_SCALE if a[0] in ANCHORS],
                     effort_in_force=EFFORT_IN_FORCE)
     args.out.mkdir(parents=True, exist_ok=True)
