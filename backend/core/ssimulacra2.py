@@ -337,7 +337,7 @@ class Reference:
             levels = _pyramid(_linear(srgb, alpha, 0.5 if bg is None else bg))
             scores.append(_score([_scale_norms(ref, _positive_xyb(level))
                                   for ref, level in zip(prepared, levels, strict=True)]))
-        return min(scores)
+        return float(min(scores))
 
 
 def ssimulacra2(reference: ImageLike, distorted: ImageLike) -> float:
