@@ -49,9 +49,10 @@ def encoded_at(path: Path, fmt: str, quality: int) -> bytes:
     encoder = encoder_for(fmt)
     with Image.open(path) as im:
         im.load()
-        frame = im.convert("RGBA" if "A" in im.getbands() else "RGB")
+        picture = Picture(frames=[im.convert("RGBA" if "A" in im.getbands() else "RGB")],
+                          icc=im.info.get("icc_profile"))
     request = EncodeRequest(quality=quality)
-    return encoder.optimize(encoder.encode(Picture(frames=[frame]), request), request)
+    return encoder.optimize(encoder.encode(picture, request), request)
 
 
 def run(optimizer: ImageOptimizer, path: Path, **settings: object) -> OptimizationResult:
