@@ -39,7 +39,7 @@ def coffee(folder: Path) -> Path:
 
 
 def test_auto_quality_choices_come_from_the_contract_and_disable_the_slider(
-    page: Page, server: Served,
+    page: Page, server: Served, artifacts: Path,
 ) -> None:
     open_app(page, server)
     choices = page.get_by_test_id("auto-quality").evaluate(
@@ -57,6 +57,9 @@ def test_auto_quality_choices_come_from_the_contract_and_disable_the_slider(
     expect(slider).to_be_disabled()
     expect(page.get_by_test_id("quality-label")).to_have_text("Auto")
     expect(page.locator("#quality-value")).to_have_text(f"≥ {LEVELS['balanced']:g}")
+    page.get_by_test_id("max-size").fill("200")
+    expect(page.locator("#allow-resize-row")).to_be_visible()
+    page.screenshot(path=str(artifacts / "ui-auto-quality.png"))
     page.get_by_test_id("auto-quality").select_option("off")
     expect(slider).to_be_enabled()
     expect(page.get_by_test_id("quality-label")).to_have_text("Near-lossless")
@@ -80,7 +83,7 @@ def test_auto_quality_reaches_the_engine_and_the_result_shows_quality_and_score(
 
 
 def test_max_size_reaches_the_engine_and_an_unmet_target_is_shown(
-    page: Page, server: Served, tmp_path: Path,
+    page: Page, server: Served, tmp_path: Path, artifacts: Path,
 ) -> None:
     open_app(page, server)
     resize_row = page.locator("#allow-resize-row")
@@ -96,6 +99,7 @@ def test_max_size_reaches_the_engine_and_an_unmet_target_is_shown(
     expect(page.get_by_test_id("result-target")).to_have_text(re.compile(
         r"^Target not met: cannot fit in 100 bytes: the smallest file is [\d,]+ bytes "
         r"\(at quality 1\); allow resizing to go smaller$"))
+    page.screenshot(path=str(artifacts / "ui-target-not-met.png"))
     saved = server.invoke("load_settings")
     assert (saved["maxSize"], saved["allowResize"]) == (100, False)
 
