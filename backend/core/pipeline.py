@@ -43,6 +43,8 @@ from backend.core.loader import Source, decode, open_source, read_input
 from backend.core.metadata import Carried, carried, needs_rewrite
 from backend.core.paths import resolve_output_format
 from backend.core.picture import EncodeRequest, Picture
+from backend.core.quality_search import Goal, Outcome, choose
+from backend.core.quality_targets import LEVELS, OFF
 from backend.core.replace import Original, back_up, remove_replaced_source
 from backend.core.resize import draft_size, orient, resize, swap_if_rotated, target_size
 from backend.core.stage_times import StageTimes
@@ -104,7 +106,7 @@ def _optimize(
     try:
         output_format = resolve_output_format(source.format, settings)
         meta = _Metadata.of(source, settings)
-        out, size = _encode(source, output_format, settings, times, mark, meta)
+        out, size, search = _encode(source, output_format, settings, times, mark, meta)
     finally:
         source.close()
 
@@ -112,6 +114,9 @@ def _optimize(
             and len(out) >= len(data))
     if kept:
         out = data
+        if search is not None:  # the input itself: its own pixels, within any size it had to fit
+            search = Outcome(data, size, search.quality, score=(
+                None if search.score is None else 100.0), target_met=search.target_met)
     mark = time.perf_counter()
     batch = None
     if not replacing:
@@ -135,6 +140,10 @@ def _optimize(
         optimized_size=len(out), success=True, savedBytes=saved, compressionRatio=ratio,
         width=size[0], height=size[1], format=output_format, inputFormat=source.format,
         keptOriginal=kept, backupBatch=batch,
+        chosenQuality=None if search is None or kept else search.quality,
+        score=None if search is None or search.score is None else round(search.score, 2),
+        targetMet=None if search is None else search.target_met,
+        targetMessage=None if search is None else search.message,
     )
 
 
@@ -154,15 +163,31 @@ class _Metadata:
         return cls(as_stored=as_stored, recolour=recolour, as_is=not (recolour or rewrite))
 
 
+def _goal(settings: ImageSettings, quality: int) -> Goal | None:
+    """What Auto quality and maxSize ask of the quality search; None: the slider's number."""
+    if settings.autoQuality == OFF and settings.maxSize is None:
+        return None
+    return Goal(auto_target=LEVELS.get(settings.autoQuality), max_size=settings.maxSize,
+                allow_resize=settings.allowResize, quality=quality)
+
+
 def _encode(
     source: Source, output_format: str, settings: ImageSettings, times: StageTimes, mark: float,
     meta: _Metadata,
-) -> tuple[bytes, tuple[int, int]]:
-    """The output file's bytes and its (width, height)."""
+) -> tuple[bytes, tuple[int, int], Outcome | None]:
+    """The output file's bytes, its (width, height), and what the quality search chose."""
     encoder = encoder_for(output_format)
     quality = settings.quality.for_format(output_format)
     target = target_size(*source.oriented_size, settings.resize)
     stored_target = None if target is None else swap_if_rotated(target, source.orientation)
+    goal = _goal(settings, quality)
+    unchanged = output_format == source.format and target is None and meta.as_is
+    if (goal is not None and goal.auto_target is None and goal.max_size is not None and unchanged
+            and len(source.data) <= goal.max_size):
+        times.load = time.perf_counter() - mark
+        # Already small enough, and nothing asks for new pixels: the input is the answer.
+        return source.data, source.oriented_size, Outcome(
+            source.data, source.oriented_size, quality, target_met=True)
     # Pixels kept as they are (same format, no resize): JPEG/PNG can work on the input file.
     # A PNG with an EXIF rotation is re-encoded upright instead: oxipng would drop its eXIf.
     # With icc: srgb a tagged input needs new pixels; metadata alone can be rewritten losslessly.
@@ -181,11 +206,12 @@ def _encode(
     times.load = time.perf_counter() - mark  # reading and parsing the header
     mark = time.perf_counter()
 
-    if reuse_source and encoder.from_source is not None:
+    # A search needs encodes at its own qualities: the file's shortcut answers the slider's.
+    if reuse_source and encoder.from_source is not None and goal is None:
         out = encoder.from_source(source.data, request)
         if out is not None:  # made from the file alone: its pixels need not be decoded
             times.optimize = time.perf_counter() - mark
-            return out, source.oriented_size
+            return out, source.oriented_size, None
 
     mark = time.perf_counter()
     picture = decode(source, draft_size=None if stored_target is None else draft_size(
@@ -206,13 +232,18 @@ def _encode(
     times.resize = time.perf_counter() - mark
 
     mark = time.perf_counter()
+    if goal is not None:
+        with encoding(encoder.format.label, source.path):
+            search = choose(picture, request, encoder, goal)
+        times.encode = time.perf_counter() - mark  # every encode and score of the search
+        return search.data, search.size, search
     with encoding(encoder.format.label, source.path):
         encoded = encoder.encode(picture, request)
     times.encode = time.perf_counter() - mark
     mark = time.perf_counter()
     out = encoder.optimize(encoded, request)
     times.optimize = time.perf_counter() - mark
-    return out, picture.size
+    return out, picture.size, None
 
 
 def _same_file(a: str, b: str) -> bool:
