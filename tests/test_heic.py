@@ -163,3 +163,16 @@ def test_truncated_or_corrupt_heic_gives_a_clear_per_file_error(
     assert not result.success
     assert result.errorKind == "decode" and message in (result.error or "")
     assert "Traceback" not in (result.error or "")
+
+
+def test_truncation_is_still_told_after_another_library_re_registers_pillow_heif(
+    tmp_path: Path, photo: Image.Image
+) -> None:
+    # imageio (used by skimage in these tests) calls this on every file it opens.
+    pillow_heif.register_heif_opener()
+    buffer = io.BytesIO()
+    photo.save(buffer, "HEIF", quality=90)
+    src = tmp_path / "cut.heic"
+    src.write_bytes(buffer.getvalue()[:4000])
+    result = optimize(src)
+    assert result.errorKind == "decode" and "truncated HEIC data" in (result.error or "")

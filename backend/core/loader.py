@@ -111,7 +111,7 @@ def open_source(path: str, data: bytes) -> Source:
     spec = get_format(fmt)
     name = spec.label
     if spec.plugin is not None:
-        importlib.import_module(spec.plugin)
+        importlib.import_module(spec.plugin).register()
     with decoding(name, path):
         try:
             with warnings.catch_warnings():

@@ -45,6 +45,13 @@ class _HeicFile(as_plugin.HeifImageFile):
             raise
 
 
+def register() -> None:
+    """Make ``_HeicFile`` Pillow's HEIF reader. The loader calls it before every HEIC open:
+    other libraries re-register pillow-heif's own reader whenever they like (imageio does so each
+    time it opens a file), which would silently lose the truncation message."""
+    Image.register_open(_HeicFile.format, _HeicFile, as_plugin._is_supported_heif)
+
+
 pillow_heif.options.DECODE_THREADS = 1
 pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
-Image.register_open(_HeicFile.format, _HeicFile, as_plugin._is_supported_heif)
+register()

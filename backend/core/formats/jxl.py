@@ -80,8 +80,14 @@ def _damage(fp: object) -> str:
     return cut or "libjxl cannot decode it (damaged, or cut short)"
 
 
+def register() -> None:
+    """Make ``_JxlFile`` Pillow's JPEG XL reader. The loader calls it before every JXL open, as
+    for HEIC: another library importing the plugin again would put its plain reader back."""
+    Image.register_open(_JxlFile.format, _JxlFile, JpegXLImagePlugin._accept)
+
+
 JpegXLImagePlugin.DECODE_THREADS = 0  # the plugin's switch for "no decoding threads"
-Image.register_open(_JxlFile.format, _JxlFile, JpegXLImagePlugin._accept)
+register()
 
 
 def target_quality(quality: int) -> int:

@@ -47,7 +47,7 @@ class ImageFormat:
     encoder: str | None = None  # module in backend.core.formats that writes it; None: input only
     aliases: tuple[str, ...] = ()
     original_output: str | None = None  # what "Original" writes for it when it cannot be written
-    plugin: str | None = None  # module that registers a Pillow plugin not built in (``formats.*``)
+    plugin: str | None = None  # module whose register() installs a Pillow reader not built in
 
     @property
     def writable(self) -> bool:
