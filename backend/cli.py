@@ -5,6 +5,12 @@ Decisions where the SPEC is silent:
   the flag means what it says; ``--format``/``--resize``/``--size`` override their fields likewise.
 - A path that does not exist or is not a supported image is listed as skipped and makes the exit
   status 1 (something the user asked for was not optimized); bad flags or settings exit 2.
+- ``--auto-quality`` without a level means "high"; a value that is not a level name is refused
+  with a hint (``--auto-quality photo.jpg`` would otherwise read the path as the level).
+- ``--max-size`` takes bytes, or a number with a unit: KB/MB/GB are 1000-based, KiB/MiB/GiB
+  1024-based (as on disk labels and in ``ls --si``); case does not matter ("200kb"). An image
+  whose output cannot be made that small is written as small as it got, listed as "TARGET NOT
+  MET" with the reason, and makes the exit status 1.
 - With ``--json`` stdout carries only the JSON array; the summary, skipped files and the benchmark
   report go to stderr. Ctrl-C cancels the batch (no partial files) and exits 130.
 """
@@ -14,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import sys
 import time
@@ -25,6 +32,7 @@ import msgspec
 from backend import worker_count
 from backend.core.discovery import Skipped, expand_paths
 from backend.core.formats.registry import OUTPUT_CHOICES
+from backend.core.quality_targets import DEFAULT_LEVEL, LEVEL_NAMES, LEVELS
 from backend.errors import OptimizerError, ValidationError
 from backend.human_bytes import format_bytes
 from backend.logging_setup import configure_logging
@@ -46,6 +54,9 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 # Shell-friendly spellings of the chroma modes, beside the wire's own ("4:4:4").
 _CHROMA_FLAGS = {"444": "4:4:4", "420": "4:2:0"}
+_BYTE_UNITS = {"": 1, "b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "kib": 1024,
+               "mib": 1024**2, "gib": 1024**3}
+_BYTE_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$", re.IGNORECASE)
 
 
 class UsageError(Exception):
@@ -66,6 +77,14 @@ def _build_parser() -> argparse.ArgumentParser:
     opt.add_argument("--resize", choices=get_args(ResizeMode), help="which edge --size applies to")
     opt.add_argument("--size", type=int, metavar="PX", help="target size of that edge in px")
     opt.add_argument("--settings", metavar="JSON", help="an ImageSettings object as JSON")
+    levels = ", ".join(f"{name} ({score:g})" for name, score in LEVELS.items())
+    opt.add_argument("--auto-quality", nargs="?", const=DEFAULT_LEVEL, metavar="LEVEL",
+                     help="per image, the lowest quality that still reaches the level's "
+                          f"SSIMULACRA2 score: {levels}; off; default {DEFAULT_LEVEL}")
+    opt.add_argument("--max-size", metavar="SIZE",
+                     help="every output at most SIZE: bytes, or e.g. 200KB, 1.5MB, 500KiB")
+    opt.add_argument("--allow-resize", action="store_true", default=None,
+                     help="with --max-size, downscale an image that does not fit otherwise")
     place = opt.add_mutually_exclusive_group()
     place.add_argument("--out", metavar="DIR",
                        help="write outputs into DIR, mirroring the folders below what was named")
@@ -134,6 +153,16 @@ def settings_from_args(args: argparse.Namespace) -> ImageSettings:
             raw[name] = getattr(args, name)
     if args.chroma is not None:
         raw["chroma"] = _CHROMA_FLAGS.get(args.chroma, args.chroma)
+    if args.auto_quality is not None:
+        if args.auto_quality not in LEVEL_NAMES:
+            raise UsageError(f"--auto-quality takes one of {', '.join(LEVEL_NAMES)}, not "
+                             f"{args.auto_quality!r} (before a path, write "
+                             f"--auto-quality={DEFAULT_LEVEL})")
+        raw["autoQuality"] = args.auto_quality
+    if args.max_size is not None:
+        raw["maxSize"] = parse_byte_size(args.max_size)
+    if args.allow_resize is not None:
+        raw["allowResize"] = args.allow_resize
     if args.resize is not None or args.size is not None:
         mode = args.resize or "none"
         if mode != "none" and args.size is None:
@@ -147,6 +176,16 @@ def settings_from_args(args: argparse.Namespace) -> ImageSettings:
         return decode_settings(raw)
     except ValidationError as exc:
         raise UsageError(exc.message) from None
+
+
+def parse_byte_size(text: str) -> int:
+    """``200KB`` → 200000 bytes (see the module docstring for the units)."""
+    match = _BYTE_SIZE_RE.match(text)
+    unit = match.group(2).lower() if match else ""
+    if match is None or unit not in _BYTE_UNITS:
+        raise UsageError(f"--max-size {text!r}: expected bytes or a number with a unit "
+                         "(B, KB, MB, GB, KiB, MiB, GiB), e.g. 200KB")
+    return round(float(match.group(1)) * _BYTE_UNITS[unit])
 
 
 class _ProgressBar:
@@ -182,6 +221,8 @@ def summarize(results: Sequence[OptimizationResult], seconds: float) -> str:
     kept = sum(1 for r in ok if r.keptOriginal)
     if kept:
         lines.append(f"{kept} kept as the original (already smaller than any re-encode)")
+    lines.extend(f"TARGET NOT MET {r.original_path}: {r.targetMessage}" for r in ok
+                 if r.targetMet is False)
     lines.extend(f"FAILED {r.original_path}: {r.error}" for r in results if not r.success)
     return "\n".join(lines)
 
@@ -245,7 +286,8 @@ def _optimize(
                              f"`image-optimizer revert {batch}`\n")
     if report is not None:
         summary_stream.write(report.render() + "\n")
-    all_ok = bool(tasks) and not skipped and all(r.success for r in results)
+    all_ok = bool(tasks) and not skipped and all(
+        r.success and r.targetMet is not False for r in results)
     return EXIT_OK if all_ok else EXIT_FAILED
 
 

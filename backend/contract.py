@@ -9,6 +9,9 @@ Decisions:
 - The quality bands are the SPEC's (100 Lossless, ≥ 90 Near-lossless, … ≥ 10 Poor); below 10 the
   original said "Broken beyond repair", the SPEC names no band, and we say "Very poor".
 - Labels are English here; a translated catalogue may replace them by key (the value they name).
+- Auto quality's levels come with the SSIMULACRA2 score each asks for (``autoQualityTargets``),
+  so the menu can say what "High" means; the max-size field offers KB and MB, 1000-based, as
+  the CLI's ``--max-size`` reads them (``byteUnits``), and sends bytes.
 """
 
 from __future__ import annotations
@@ -20,7 +23,16 @@ import msgspec
 from msgspec import Struct
 
 from backend.core.formats.registry import FORMATS, ImageFormat
-from backend.types import ChromaMode, IccMode, ImageSettings, MetadataMode, OutputMode, ResizeMode
+from backend.core.quality_targets import LEVELS
+from backend.types import (
+    AutoQuality,
+    ChromaMode,
+    IccMode,
+    ImageSettings,
+    MetadataMode,
+    OutputMode,
+    ResizeMode,
+)
 
 RESIZE_MODE_LABELS: dict[str, str] = {
     "none": "Don't resize", "width": "Width", "height": "Height", "longest": "Longest edge",
@@ -34,7 +46,10 @@ CHOICE_LABELS: dict[str, dict[str, str]] = {
                  "keep-no-location": "Keep, without location"},
     "icc": {"keep": "Keep", "srgb": "Convert to sRGB"},
     "chroma": {"auto": "Auto", "4:4:4": "4:4:4 (full)", "4:2:0": "4:2:0 (half)"},
+    "autoQuality": {"off": "Off", "high": "High", "balanced": "Balanced", "compact": "Compact"},
 }
+# The max-size field's units, largest last, in bytes.
+BYTE_UNITS: dict[str, int] = {"KB": 1000, "MB": 1000**2}
 ORIGINAL_LABEL = "Original"
 # (lowest quality of the band, its word), highest band first.
 QUALITY_BANDS: tuple[tuple[int, str], ...] = (
@@ -44,7 +59,7 @@ QUALITY_BANDS: tuple[tuple[int, str], ...] = (
 
 assert set(RESIZE_MODE_LABELS) == set(get_args(ResizeMode)), "every resize mode needs a label"
 for _field, _enum in (("output", OutputMode), ("metadata", MetadataMode), ("icc", IccMode),
-                      ("chroma", ChromaMode)):
+                      ("chroma", ChromaMode), ("autoQuality", AutoQuality)):
     assert list(CHOICE_LABELS[_field]) == list(get_args(_enum)), f"labels of {_field}"
 
 
@@ -75,6 +90,8 @@ class Contract(Struct, kw_only=True):
     resizeModeLabels: dict[str, str]
     choiceLabels: dict[str, dict[str, str]]  # by ImageSettings field, in display order
     qualityBands: list[QualityBand]
+    autoQualityTargets: dict[str, float]  # SSIMULACRA2 score of each Auto quality level
+    byteUnits: dict[str, int]  # the max-size field's units, in bytes
 
 
 def _format_info(fmt: ImageFormat) -> FormatInfo:
@@ -96,5 +113,7 @@ def contract() -> Contract:
         resizeModeLabels=dict(RESIZE_MODE_LABELS),
         choiceLabels={name: dict(labels) for name, labels in CHOICE_LABELS.items()},
         qualityBands=[QualityBand(low, label) for low, label in QUALITY_BANDS],
+        autoQualityTargets=dict(LEVELS),
+        byteUnits=dict(BYTE_UNITS),
     )
 

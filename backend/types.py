@@ -14,6 +14,7 @@ import msgspec
 from msgspec import Meta, Struct, field
 
 from backend.core.formats.registry import OUTPUT_CHOICES, OUTPUT_IDS, canonical
+from backend.core.quality_targets import LEVEL_NAMES
 from backend.errors import CancelledError, OptimizerError
 
 Quality = Annotated[int, Meta(ge=1, le=100)]
@@ -32,13 +33,19 @@ Suffix = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^(?!\.+$)[^/
 DEFAULT_SUFFIX = "-optimized"
 
 DEFAULT_QUALITY = 90
+# maxSize, in bytes on the wire: at least 1; above 1 TiB is no size limit anyone means.
+MAX_SIZE_LIMIT = 1 << 40
+ByteSize = Annotated[int, Meta(ge=1, le=MAX_SIZE_LIMIT)]
 
 # The output formats come from the registry, so a new format needs no edit here: the enum of
 # outputFormat, and one optional quality field per output format next to "global".
 if TYPE_CHECKING:
     OutputFormat = str
+    AutoQuality = str
 else:
     OutputFormat = Literal[OUTPUT_CHOICES]
+    # "off", or a named SSIMULACRA2 target (backend/core/quality_targets.py).
+    AutoQuality = Literal[LEVEL_NAMES]
 
 
 def _for_format(self: Any, fmt: str) -> int:
@@ -81,6 +88,13 @@ class ImageSettings(Struct, forbid_unknown_fields=True, kw_only=True):
     icc: IccMode = "keep"
     # Beyond the original: JPEG/AVIF chroma subsampling; "auto" is each encoder's own choice.
     chroma: ChromaMode = "auto"
+    # Beyond the original: per image, the lowest quality whose output still reaches the level's
+    # SSIMULACRA2 target (the quality number is then not used); see core/quality_search.py.
+    autoQuality: AutoQuality = "off"
+    # Beyond the original: every output at most this many bytes (with autoQuality, the smaller
+    # of the two wins), downscaled to get there only with allowResize.
+    maxSize: ByteSize | None = None
+    allowResize: bool = False
 
     def __post_init__(self) -> None:
         if self.output == "folder" and not self.outputFolder:
@@ -131,6 +145,13 @@ class OptimizationResult(Struct, kw_only=True):
     durationMs: float | None = None
     # output "replace": the backup batch that can put this image's original back (revert).
     backupBatch: str | None = None
+    # Auto quality or maxSize: the quality number the search settled on (None: not searched,
+    # or the input was kept), and with Auto quality the SSIMULACRA2 the output reached.
+    chosenQuality: int | None = None
+    score: float | None = None
+    # maxSize: whether the output fits, and when it does not, why and how small it got.
+    targetMet: bool | None = None
+    targetMessage: str | None = None
 
     @classmethod
     def failed(

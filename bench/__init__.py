@@ -9,7 +9,7 @@ Decisions, where the issue left room:
   median and spread; warm-up is never timed (the app warms its pool at launch).
 - "Pool vs in-process loop" compares the pool with one worker to the loop: same core count, so
   the ratio is the pool's overhead. Pool-N against N loops is shown but not held to a target.
-- The sharp peer is the original's exact sidecar settings on sharp 0.34.5, one libvips thread
+- The sharp peer is the original's exact sidecar settings on sharp 0.35.5, one libvips thread
   per image and N images in flight for N workers.
 - Targets are reported (yes/NO), never turned into a failing exit code: the bench measures.
 """

@@ -1,9 +1,12 @@
 """The original app's engine as a peer: Node ``sharp``, installed by the bench, in its own process.
 
 The original Tauri app optimized through a Node sidecar built on sharp ``^0.34`` (libvips with
-mozjpeg and libimagequant). The bench installs exactly ``sharp@0.34.5`` (the last 0.34 release)
-from the npm registry into ``bench/.cache/sharp/`` with the machine's ``npm``; when ``node`` or
-``npm`` is missing, or the install fails, the peer is skipped with a note in the results.
+mozjpeg and libimagequant). The bench measures against the current release with the original's
+settings: exactly ``sharp@0.35.5`` (libvips 8.18, aom 3.15 with ``tune=iq``), installed from the
+npm registry into ``bench/.cache/sharp/`` with the machine's ``npm`` (``--prefer-offline``: npm's
+own cache first, so a second clone needs no network); an install already there at that version
+is used as it is. When ``node`` or ``npm`` is missing, or the install fails, the peer is skipped
+with a note in the results.
 
 Settings are the original's defaults at quality 90 (its ``defaults.js``): JPEG ``mozjpeg: true``,
 4:2:0, optimised Huffman coding; PNG ``palette: true``, ``compressionLevel: 7``, ``effort: 4``,
@@ -30,7 +33,7 @@ import msgspec
 
 from bench.schema import SpeedJob, SpeedRun
 
-SHARP_VERSION = "0.34.5"
+SHARP_VERSION = "0.35.5"
 _SCRIPT = Path(__file__).with_name("sharp") / "run.mjs"
 
 
@@ -48,7 +51,8 @@ def ensure_sharp(cache_dir: Path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         manifest = {"private": True, "dependencies": {"sharp": SHARP_VERSION}}
         (folder / "package.json").write_text(json.dumps(manifest, indent=2))
-        cmd = [npm, "install", "--no-audit", "--no-fund", "--loglevel=error", "--omit=dev"]
+        cmd = [npm, "install", "--no-audit", "--no-fund", "--loglevel=error", "--omit=dev",
+               "--prefer-offline"]
         try:
             proc = subprocess.run(cmd, cwd=folder, capture_output=True, text=True, timeout=600,
                                   check=False)
@@ -86,7 +90,8 @@ def sharp_versions(folder: Path) -> dict[str, str]:
                           timeout=60, check=False)
     if proc.returncode != 0:
         return {}
-    wanted = ("sharp", "vips", "mozjpeg", "imagequant", "spng", "zlib-ng")
+    wanted = ("sharp", "vips", "mozjpeg", "imagequant", "spng", "png", "zlib-ng", "webp", "heif",
+              "aom")
     return {k: str(v) for k, v in json.loads(proc.stdout).items() if k in wanted}
 
 

@@ -4,13 +4,17 @@
     python -m bench.rd --quick         # quick corpus, smaller crops, fewer settings (~2 min)
     python -m bench.rd --calibrate     # measure the UI-number → encoder-quality mapping
     python -m bench.rd --format jpeg --format png
+    python -m bench.rd --split held-out   # one split of the corpus (bench/split.py)
 
 For each format, both engines encode the same inputs at a sweep of quality numbers: ours through
 the real pipeline (``optimize_file``: quality mapping, lossless re-optimization, kept originals
 and all), the original's engine through Node sharp with the original sidecar's settings
 (``bench/sharp/rd_sweep.mjs``). Every output is decoded and compared with its input
 (SSIMULACRA2, butteraugli and SSIM on luma, ``bench/quality.py``); the rate-quality curves give
-the BD-rate over quality 70-95 and the bytes each engine needs at equal mean quality. Results:
+the BD-rate over quality 70-95 and the bytes each engine needs at equal mean quality, for the
+tune and the held-out split of the corpus apart (``bench/split.py``). ``--calibrate`` measures
+on the tune split (unless told otherwise) the native quality whose mean SSIMULACRA2 matches
+sharp's at each UI number. Results:
 ``bench/results/quality.json`` (every sample) and ``quality.md`` (the tables, see
 ``bench/rd_report.py``).
 
@@ -54,6 +58,7 @@ from bench.quality import butteraugli, butteraugli_path, luma, on_white, ssim, w
 from bench.rd_report import Sample, build_result
 from bench.report import write_result
 from bench.schema import CorpusImage, RunOptions, ScenarioResult
+from bench.split import SplitChoice, in_split
 from bench.ssimulacra2 import ssimulacra2
 
 log = logging.getLogger("bench.rd")
@@ -102,8 +107,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench.rd", description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="quick corpus, 512-px crops, 5 settings")
     p.add_argument("--calibrate", action="store_true",
-                   help="measure the UI-number mapping (ours at native qualities, SSIM only)")
+                   help="measure the UI-number mapping: ours at native qualities, matched on "
+                        "SSIMULACRA2 (no butteraugli); the tune split unless --split says")
     p.add_argument("--format", action="append", choices=FORMATS, help="only this format")
+    p.add_argument("--split", choices=("tune", "held-out", "all"),
+                   help="corpus split to measure (default: tune with --calibrate, else all)")
     p.add_argument("--workers", type=int, default=2, help="processes measuring (default 2)")
     p.add_argument("--render", action="store_true",
                    help="only rebuild quality.md from the samples in quality.json")
@@ -128,7 +136,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench.rd needs the sharp peer: {exc}", file=sys.stderr)
         return 1
     ba = None if args.calibrate else butteraugli_path()
+    split: SplitChoice = args.split or ("tune" if args.calibrate else "all")
     corpus, notes = build_corpus(cache, mode)
+    corpus = [im for im in corpus if in_split(im.name, split)]
+    notes.append(f"corpus split measured: {split} (bench/split.py)")
     if ba is None and not args.calibrate:
         notes.append("butteraugli_main (Debian libjxl-devtools) not found: SSIM only")
     crops = make_crops(corpus, CROP_SIDE[mode], cache / "rd" / f"crops-{CROP_SIDE[mode]}")
@@ -315,8 +326,8 @@ def _sample(unit: Unit, engine: str, q: int, path: Path, reference: tuple[np.nda
     return Sample(image=unit.image.name, kind=unit.image.kind, input_format=unit.image.format,
                   format=unit.format, engine=engine, setting=q, bytes=path.stat().st_size,
                   input_bytes=unit.image.bytes, megapixels=unit.image.megapixels,
-                  ssim=round(similarity, 6), butteraugli=None if distance is None else round(
-                      distance, 4), ssimulacra2=round(score, 4), kept_original=kept,
+                  ssim=round(float(similarity), 6), butteraugli=None if distance is None else round(
+                      float(distance), 4), ssimulacra2=round(float(score), 4), kept_original=kept,
                   whole=unit.whole)
 
 

@@ -54,6 +54,8 @@ def test_keyboard_reaches_dropzone_and_options_and_escape_closes_the_menu(
     expect(label).to_have_text("Poor")
     expect(page.get_by_test_id("quality-slider")).to_have_attribute("aria-valuetext", "10%, Poor")
     page.keyboard.press("Tab")
+    expect_focus_ring(page, "auto-quality")
+    page.keyboard.press("Tab")
     expect_focus_ring(page, "resize-mode")
     page.keyboard.press("Tab")
     expect_focus_ring(page, "format-select")

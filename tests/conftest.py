@@ -20,6 +20,7 @@ Fixtures for everyone:
 
 from __future__ import annotations
 
+import importlib
 import io
 import os
 import pickle
@@ -37,12 +38,14 @@ import skimage
 from PIL import Image, ImageCms
 from skimage.metrics import structural_similarity
 
+from backend.core.formats.registry import get_format
 from backend.core.optimizer import ImageOptimizer
 from backend.core.pool import ProcessPool
 
 SKIMAGE_DATA = Path(skimage.__file__).parent / "data"
 _EXT_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WEBP",
-                ".avif": "AVIF", ".gif": "GIF", ".tif": "TIFF", ".tiff": "TIFF", ".bmp": "BMP"}
+                ".avif": "AVIF", ".gif": "GIF", ".tif": "TIFF", ".tiff": "TIFF", ".bmp": "BMP",
+                ".heic": "HEIF", ".jxl": "JXL"}
 
 
 def load_real(source: str) -> Image.Image:
@@ -55,6 +58,8 @@ def load_real(source: str) -> Image.Image:
 
 def save_image(image: Image.Image, path: Path, fmt: str | None = None, **options: Any) -> Path:
     fmt = fmt or _EXT_FORMATS[path.suffix.lower()]
+    if fmt in ("HEIF", "JXL"):  # Pillow plugins the app registers when it reads such a file
+        importlib.import_module(get_format("heic" if fmt == "HEIF" else "jxl").plugin or "")
     if fmt == "JPEG" and image.mode in ("RGBA", "LA", "P"):
         image = image.convert("RGB")
     path.parent.mkdir(parents=True, exist_ok=True)

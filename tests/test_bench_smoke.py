@@ -111,7 +111,7 @@ def test_peer_compares_with_sharp_per_format_or_says_why_not(results: Path) -> N
     assert set(ratios) == {("jpeg", 1), ("png", 1), ("jpeg", 2), ("png", 2)}
     assert all(r["speed_ratio"] > 0 and r["bytes_ratio"] > 0 for r in ratios.values())
     assert [t["name"].split()[0] for t in data["targets"]] == ["JPEG", "PNG"]
-    assert data["machine"]["versions"]["sharp:sharp"] == "0.34.5"
+    assert data["machine"]["versions"]["sharp:sharp"] == "0.35.5"
 
 
 def test_many_small_reports_memory_and_an_exact_final_event(results: Path) -> None:

@@ -376,8 +376,9 @@ def test_app_info_describes_shell_pool_and_formats(context: AppContext) -> None:
     assert info["workers"] == 2
     assert info["alive"] == 2
     assert info["cpuCount"] >= 1 and info["maxWorkers"] == min(64, 8 * info["cpuCount"])
-    assert {"jpeg", "png", "webp", "avif", "gif", "tiff", "bmp"} <= set(info["supportedInputs"])
-    assert info["outputFormats"] == ["jpeg", "png", "webp", "avif"]
+    assert {"jpeg", "png", "webp", "avif", "gif", "tiff", "bmp", "heic", "jxl"} <= set(
+        info["supportedInputs"])
+    assert info["outputFormats"] == ["jpeg", "png", "webp", "avif", "jxl"]
 
 
 # ---- preferences (worker count) -----------------------------------------------------------------

@@ -18,7 +18,7 @@ from backend.core.discovery import (
 )
 
 EXT = {"jpeg": "jpg", "png": "png", "webp": "webp", "avif": "avif", "gif": "gif", "tiff": "tif",
-       "bmp": "bmp"}
+       "bmp": "bmp", "heic": "heic", "jxl": "jxl"}
 
 
 @pytest.mark.parametrize("fmt", sorted(SUPPORTED_INPUTS - {"svg"}))  # SVG: tests/test_svg_read.py
@@ -37,7 +37,7 @@ def test_sniff_recognises_avif_listed_only_as_a_compatible_brand() -> None:
             + b"miaf")
     assert sniff_bytes(ftyp) == "avif"
     heic = b"\x00\x00\x00\x18ftyp" + b"heic" + b"\x00\x00\x00\x00" + b"mif1" + b"heic"
-    assert sniff_bytes(heic) is None
+    assert sniff_bytes(heic) == "heic"
 
 
 def test_sniff_rejects_text_empty_and_missing_files(edge_cases: Any, tmp_path: Path) -> None:
@@ -99,13 +99,13 @@ def test_explicit_files_are_judged_by_content_then_extension(
     unknown.write_bytes(b"\x00\x01binary")
     real_png_named_bin = tmp_path / "image.bin"
     real_png_named_bin.write_bytes(png_as_jpg.read_bytes())
-    heic = tmp_path / "IMG_0001.HEIC"
-    heic.write_bytes(b"\x00\x00\x00\x18ftypheic")
+    psd = tmp_path / "Layers.PSD"
+    psd.write_bytes(b"8BPS\x00\x01")
     images, skipped = expand_paths([str(p) for p in (png_as_jpg, text_as_jpg, unknown,
-                                                    real_png_named_bin, heic)])
+                                                    real_png_named_bin, psd)])
     assert images == [str(png_as_jpg), str(text_as_jpg), str(real_png_named_bin)]
     assert skipped == [Skipped(path=str(unknown), reason="not an image"),
-                       Skipped(path=str(heic), reason="unsupported format: .heic")]
+                       Skipped(path=str(psd), reason="unsupported format: .psd")]
 
 
 def test_missing_and_unreadable_paths_are_skipped_with_reasons(

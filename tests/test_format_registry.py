@@ -34,8 +34,8 @@ def test_aliases_fold_to_the_format_id_in_any_case() -> None:
 def test_read_only_formats_are_not_output_formats_and_say_what_original_writes() -> None:
     with pytest.raises(ValueError, match="not an output format: 'gif'"):
         output_format("gif")
-    assert [output_for_input(f) for f in ("gif", "tiff", "bmp", "webp", "jpeg")] == [
-        "png", "png", "png", "webp", "jpeg"]
+    assert [output_for_input(f) for f in ("gif", "tiff", "bmp", "webp", "jpeg", "heic", "jxl")] == [
+        "png", "png", "png", "webp", "jpeg", "jpeg", "jxl"]
     for fmt in FORMATS:
         assert fmt.writable or fmt.vector or fmt.original_output in OUTPUT_IDS, fmt.id
 
@@ -43,11 +43,12 @@ def test_read_only_formats_are_not_output_formats_and_say_what_original_writes()
 def test_every_view_of_the_formats_is_the_registry() -> None:
     assert {fmt.id for fmt in FORMATS} == SUPPORTED_INPUTS
     assert {ext: fmt.id for fmt in FORMATS for ext in fmt.extensions} == SUPPORTED_EXTENSIONS
-    assert OUTPUT_IDS == ("jpeg", "png", "webp", "avif")
-    assert OUTPUT_CHOICES == ("original", "jpeg", "jpg", "png", "webp", "avif")
+    assert OUTPUT_IDS == ("jpeg", "png", "webp", "avif", "jxl")
+    assert OUTPUT_CHOICES == ("original", "jpeg", "jpg", "png", "webp", "avif", "jxl")
     # One optional quality per output format, beside "global".
     assert set(QualitySettings.__struct_fields__) == {"global_", *OUTPUT_IDS}
-    assert [output_extension(fid) for fid in OUTPUT_IDS] == [".jpg", ".png", ".webp", ".avif"]
+    assert [output_extension(fid) for fid in OUTPUT_IDS] == [
+        ".jpg", ".png", ".webp", ".avif", ".jxl"]
     cli_format = next(a for a in _build_parser()._subparsers._group_actions[0].choices[
         "optimize"]._actions if a.dest == "format")
     assert tuple(cli_format.choices) == OUTPUT_CHOICES
@@ -76,7 +77,8 @@ def test_each_output_format_has_an_encoder_module_matching_its_capabilities() ->
     assert [e.name for e in encoders] == list(OUTPUT_IDS)
     assert encoder_for("jpg") is encoder_for("jpeg")
     assert {e.name: e.animation for e in encoders} == {
-        "jpeg": False, "png": True, "webp": True, "avif": True}
-    assert {e.name for e in encoders if e.from_source is not None} == {"jpeg", "png"}
+        "jpeg": False, "png": True, "webp": True, "avif": True, "jxl": False}
+    assert {e.name for e in encoders if e.from_source is not None} == {"jpeg", "png", "jxl"}
+    assert [e.name for e in encoders if e.takes_source("jpeg")] == ["jpeg", "jxl"]
     with pytest.raises(ValueError, match="not an output format"):
         encoder_for("bmp")

@@ -1,4 +1,5 @@
-"""bench/ssimulacra2.py against libjxl's own ssimulacra2 tool (scores in tests/data/ssimulacra2)."""
+"""backend/core/ssimulacra2.py (and bench.ssimulacra2, its command line) against libjxl's own
+ssimulacra2 tool (scores in tests/data/ssimulacra2)."""
 
 from __future__ import annotations
 

@@ -69,6 +69,25 @@ def test_an_svg_already_optimized_is_kept_byte_for_byte(tmp_path: Path) -> None:
     assert Path(again.optimized_path).read_bytes() == again_src.read_bytes()
 
 
+def test_auto_quality_and_max_size_do_not_search_an_svg_and_a_missed_size_is_said(
+    tmp_path: Path,
+) -> None:
+    src = copy(tmp_path, "tango-edit-copy.svg")
+    plain = Path(run(src).optimized_path).read_bytes()
+    auto = run(src, autoQuality="compact", output="beside", suffix="-auto")
+    assert auto.success, auto.error
+    assert Path(auto.optimized_path).read_bytes() == plain  # the slider's 90, as without Auto
+    assert (auto.chosenQuality, auto.score, auto.targetMet) == (None, None, None)
+
+    fits = run(src, maxSize=len(plain), output="beside", suffix="-fits")
+    assert (fits.targetMet, fits.targetMessage, fits.optimized_size) == (True, None, len(plain))
+    missed = run(src, maxSize=1000, output="beside", suffix="-missed")
+    assert missed.success and missed.targetMet is False
+    assert missed.optimized_size == len(plain)
+    assert missed.targetMessage == (f"cannot fit in 1,000 bytes: the optimized SVG is "
+                                    f"{len(plain):,} bytes (an SVG is only made as small as "
+                                    "still renders the same)")
+
 def test_format_png_draws_the_svg_at_its_intrinsic_size(tmp_path: Path) -> None:
     src = copy(tmp_path, "written-text-mask-clip.svg")
     result = run(src, outputFormat="png", quality={"global": 100})

@@ -41,7 +41,7 @@ SUPPORTED_EXTENSIONS: dict[str, str] = {ext: fmt.id for fmt in FORMATS for ext i
 
 # Image formats people drop that we do not read: named in the skip reason instead of "not an image".
 KNOWN_UNSUPPORTED_EXTENSIONS: frozenset[str] = frozenset({
-    ".heic", ".heif", ".jxl", ".ico", ".icns", ".psd", ".tga", ".jp2", ".j2k",
+    ".ico", ".icns", ".psd", ".tga", ".jp2", ".j2k",
     ".pdf", ".eps", ".raw", ".cr2", ".cr3", ".nef", ".arw", ".dng", ".orf", ".rw2", ".xcf",
     ".pcx", ".ppm", ".pgm", ".pbm", ".exr", ".hdr",
 })
@@ -71,11 +71,27 @@ def sniff_bytes(head: bytes) -> str | None:
         return "tiff"
     if head[:2] == b"BM" and len(head) >= 14:
         return "bmp"
-    if head[4:8] == b"ftyp" and _is_avif_ftyp(head):
-        return "avif"
+    if head.startswith(_JXL_CODESTREAM) or head.startswith(_JXL_CONTAINER):
+        return "jxl"
+    if head[4:8] == b"ftyp":
+        brands = _ftyp_brands(head)
+        # AVIF first: AVIF files list the generic "mif1" brand too.
+        if any(brand in _AVIF_BRANDS for brand in brands):
+            return "avif"
+        if any(brand in _HEIF_BRANDS for brand in brands):
+            return "heic"
     if _starts_like_svg(_gunzipped_head(head) if head.startswith(b"\x1f\x8b") else head):
         return "svg"
     return None
+
+
+_JXL_CODESTREAM = b"\xff\x0a"
+_JXL_CONTAINER = b"\x00\x00\x00\x0cJXL \r\n\x87\n"
+_AVIF_BRANDS = frozenset({b"avif", b"avis"})
+# HEVC-coded HEIF (heic, heix: 8/10-bit; hevc, hevx: sequences; heim, heis, hevm, hevs:
+# multi-layer/scalable) and the generic image/sequence brands libheif opens (mif1, msf1).
+_HEIF_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm",
+                          b"hevs", b"mif1", b"msf1"})
 
 
 # XML that may be SVG: the SVG reader then says so, or names the root element it found instead.
@@ -94,13 +110,12 @@ def _gunzipped_head(head: bytes) -> bytes:
         return b""
 
 
-def _is_avif_ftyp(head: bytes) -> bool:
+def _ftyp_brands(head: bytes) -> list[bytes]:
     # ISO-BMFF: major brand at 8..12, then minor version, then compatible brands to the box end.
-    # Some encoders write major brand "mif1" and list "avif" only among the compatible brands.
+    # Some encoders write major brand "mif1" and list "avif" or "heic" only among the compatible.
     box_size = int.from_bytes(head[0:4], "big")
     end = min(len(head), box_size) if box_size >= 16 else len(head)
-    brands = [head[8:12]] + [head[i : i + 4] for i in range(16, end - 3, 4)]
-    return any(brand in (b"avif", b"avis") for brand in brands)
+    return [head[8:12]] + [head[i : i + 4] for i in range(16, end - 3, 4)]
 
 
 def open_quietly(path: str) -> BinaryIO:

@@ -24,6 +24,7 @@ Decisions:
 
 from __future__ import annotations
 
+import importlib
 import io
 import re
 import warnings
@@ -47,10 +48,8 @@ _READABLE = labels_list()
 # Formats people try that we do not read, recognised so the message can name them.
 _FOREIGN_SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
     (b"%PDF", 0, "PDF"), (b"8BPS", 0, "PSD"),
-    (b"\xff\x0a", 0, "JPEG XL"), (b"\x00\x00\x00\x0cJXL ", 0, "JPEG XL"),
     (b"\x00\x00\x01\x00", 0, "ICO"), (b"\x00\x00\x00\x0cjP  ", 0, "JPEG 2000"),
 )
-_HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1")
 _BOMB_SIZE_RE = re.compile(r"\((\d+) pixels\)")
 
 
@@ -89,8 +88,6 @@ def _foreign_format(head: bytes) -> str | None:
         found = signature in head[:256] if where < 0 else head.startswith(signature)
         if found:
             return name
-    if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
-        return "HEIC/HEIF"
     return None
 
 
@@ -113,6 +110,8 @@ def open_source(path: str, data: bytes) -> Source:
         raise UnsupportedFormatError(f"not an image (content is not {_READABLE})", path=path)
     spec = get_format(fmt)
     name = spec.label
+    if spec.plugin is not None:
+        importlib.import_module(spec.plugin).register()
     with decoding(name, path):
         try:
             with warnings.catch_warnings():

@@ -70,3 +70,6 @@ class EncodeRequest:
     source: bytes | None = None
     # EXIF orientation of ``source``: a losslessly re-optimized JPEG keeps it to display upright.
     source_orientation: int = 1
+    # Frames of the input: an encoder that cannot hold an animation refuses it (JPEG XL) rather
+    # than keep one frame.
+    source_frames: int = 1

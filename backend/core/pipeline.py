@@ -48,6 +48,8 @@ from backend.core.loader import Source, decode, open_source, read_input
 from backend.core.metadata import Carried, carried, needs_rewrite
 from backend.core.paths import resolve_output_format
 from backend.core.picture import EncodeRequest, Picture
+from backend.core.quality_search import Goal, Outcome, choose
+from backend.core.quality_targets import LEVELS, OFF
 from backend.core.replace import Original, back_up, remove_replaced_source
 from backend.core.resize import draft_size, orient, resize, swap_if_rotated, target_size
 from backend.core.stage_times import StageTimes
@@ -110,6 +112,7 @@ def _optimize(
         facts.input_format = output_format = "svg"
         out, size = _optimize_svg(input_path, data, settings, times, mark)
         kept = len(out) >= len(data)
+        search = None  # maxSize is checked on the file written, below
     else:
         source = (raster_source(input_path, data, settings.resize) if svg_input
                   else open_source(input_path, data))
@@ -117,13 +120,18 @@ def _optimize(
         try:
             output_format = resolve_output_format(source.format, settings)
             meta = _Metadata.of(source, settings)
-            out, size = _encode(source, output_format, settings, times, mark, meta)
+            out, size, search = _encode(source, output_format, settings, times, mark, meta)
         finally:
             source.close()
         kept = (meta.as_is and output_format == source.format and size == source.oriented_size
                 and len(out) >= len(data))
     if kept:
         out = data
+        if search is not None:  # the input itself: its own pixels, within any size it had to fit
+            search = Outcome(data, size, search.quality, score=(
+                None if search.score is None else 100.0), target_met=search.target_met)
+    if output_format == "svg":
+        search = _svg_size_check(out, size, settings)
     mark = time.perf_counter()
     batch = None
     if not replacing:
@@ -147,6 +155,12 @@ def _optimize(
         optimized_size=len(out), success=True, savedBytes=saved, compressionRatio=ratio,
         width=size[0], height=size[1], format=output_format, inputFormat=facts.input_format,
         keptOriginal=kept, backupBatch=batch,
+        # SVG: no search, the slider's number was used as it is.
+        chosenQuality=(None if search is None or kept or output_format == "svg"
+                       else search.quality),
+        score=None if search is None or search.score is None else round(search.score, 2),
+        targetMet=None if search is None else search.target_met,
+        targetMessage=None if search is None else search.message,
     )
 
 
@@ -160,6 +174,22 @@ def _optimize_svg(input_path: str, data: bytes, settings: ImageSettings, times: 
     times.optimize = time.perf_counter() - mark
     width, height = intrinsic_size(svg.root)
     return out, (round(width), round(height))
+
+
+def _svg_size_check(out: bytes, size: tuple[int, int],
+                    settings: ImageSettings) -> Outcome | None:
+    """maxSize for SVG → SVG: said met or not, never searched. A vector has no quality to lower
+    beyond what still renders the same, and Auto quality (SSIMULACRA2 of pixels) does not apply:
+    the render check already holds every optimized SVG to its input."""
+    limit = settings.maxSize
+    if limit is None:
+        return None
+    quality = settings.quality.for_format("svg")
+    if len(out) <= limit:
+        return Outcome(out, size, quality, target_met=True)
+    return Outcome(out, size, quality, target_met=False,
+                   message=f"cannot fit in {limit:,} bytes: the optimized SVG is {len(out):,} "
+                           "bytes (an SVG is only made as small as still renders the same)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,20 +208,37 @@ class _Metadata:
         return cls(as_stored=as_stored, recolour=recolour, as_is=not (recolour or rewrite))
 
 
+def _goal(settings: ImageSettings, quality: int) -> Goal | None:
+    """What Auto quality and maxSize ask of the quality search; None: the slider's number."""
+    if settings.autoQuality == OFF and settings.maxSize is None:
+        return None
+    return Goal(auto_target=LEVELS.get(settings.autoQuality), max_size=settings.maxSize,
+                allow_resize=settings.allowResize, quality=quality)
+
+
 def _encode(
     source: Source, output_format: str, settings: ImageSettings, times: StageTimes, mark: float,
     meta: _Metadata,
-) -> tuple[bytes, tuple[int, int]]:
-    """The output file's bytes and its (width, height)."""
+) -> tuple[bytes, tuple[int, int], Outcome | None]:
+    """The output file's bytes, its (width, height), and what the quality search chose."""
     encoder = encoder_for(output_format)
     quality = settings.quality.for_format(output_format)
     target = target_size(*source.oriented_size, settings.resize)
     stored_target = None if target is None else swap_if_rotated(target, source.orientation)
+    goal = _goal(settings, quality)
+    unchanged = output_format == source.format and target is None and meta.as_is
+    if (goal is not None and goal.auto_target is None and goal.max_size is not None and unchanged
+            and len(source.data) <= goal.max_size):
+        times.load = time.perf_counter() - mark
+        # Already small enough, and nothing asks for new pixels: the input is the answer.
+        return source.data, source.oriented_size, Outcome(
+            source.data, source.oriented_size, quality, target_met=True)
     # Pixels kept as they are (same format, no resize): JPEG/PNG can work on the input file.
     # A PNG with an EXIF rotation is re-encoded upright instead: oxipng would drop its eXIf.
     # With icc: srgb a tagged input needs new pixels; metadata alone can be rewritten losslessly.
-    reuse_source = (output_format == source.format and target is None and not meta.recolour
-                    and (source.format == "jpeg" or source.orientation == 1))
+    # JPEG XL takes a JPEG input as it is too (lossless transcode).
+    reuse_source = (encoder.takes_source(source.format) and target is None
+                    and not meta.recolour and (source.format == "jpeg" or source.orientation == 1))
     # Made from the input file the pixels stay as stored; otherwise they are turned upright
     # (EXIF and XMP orientation then say 1).
     request = EncodeRequest(
@@ -199,15 +246,17 @@ def _encode(
         carried=meta.as_stored if reuse_source else carried(
             source.image, settings.metadata, upright=True),
         scrub=not meta.as_is,
-        source=source.data if reuse_source else None, source_orientation=source.orientation)
+        source=source.data if reuse_source else None, source_orientation=source.orientation,
+        source_frames=source.frame_count)
     times.load = time.perf_counter() - mark  # reading and parsing the header
     mark = time.perf_counter()
 
-    if reuse_source and encoder.from_source is not None:
+    # A search needs encodes at its own qualities: the file's shortcut answers the slider's.
+    if reuse_source and encoder.from_source is not None and goal is None:
         out = encoder.from_source(source.data, request)
         if out is not None:  # made from the file alone: its pixels need not be decoded
             times.optimize = time.perf_counter() - mark
-            return out, source.oriented_size
+            return out, source.oriented_size, None
 
     mark = time.perf_counter()
     picture = decode(source, draft_size=None if stored_target is None else draft_size(
@@ -228,13 +277,18 @@ def _encode(
     times.resize = time.perf_counter() - mark
 
     mark = time.perf_counter()
+    if goal is not None:
+        with encoding(encoder.format.label, source.path):
+            search = choose(picture, request, encoder, goal)
+        times.encode = time.perf_counter() - mark  # every encode and score of the search
+        return search.data, search.size, search
     with encoding(encoder.format.label, source.path):
         encoded = encoder.encode(picture, request)
     times.encode = time.perf_counter() - mark
     mark = time.perf_counter()
     out = encoder.optimize(encoded, request)
     times.optimize = time.perf_counter() - mark
-    return out, picture.size
+    return out, picture.size, None
 
 
 def _same_file(a: str, b: str) -> bool:

@@ -13,11 +13,13 @@ const sharp = require("sharp");
 
 // sharp-sidecar/src/config/formats/defaults.js of the original app: `quality` is the one field
 // its getFormatSettings replaced; WebP keeps alphaQuality 90 and AVIF 4:2:0 at every quality.
+// AVIF adds tune "iq" (aom's SSIMULACRA2-tuned mode, sharp >= 0.35): sharp 0.35's `auto` already
+// picks it for lossy AVIF; set explicitly so the peer stays the current engine at its best.
 const DEFAULTS = {
   jpeg: { mozjpeg: true, chromaSubsampling: "4:2:0", optimiseCoding: true },
   png: { compressionLevel: 7, adaptiveFiltering: true, palette: true, effort: 4 },
   webp: { alphaQuality: 90, effort: 4, lossless: false, smartSubsample: false },
-  avif: { effort: 2, chromaSubsampling: "4:2:0", lossless: false },
+  avif: { effort: 2, chromaSubsampling: "4:2:0", lossless: false, tune: "iq" },
 };
 
 sharp.concurrency(1);

@@ -7,7 +7,9 @@ Formats that can work on an input file of their own format without decoding it (
 mozjpeg, PNG through oxipng) also offer ``from_source(source, request) -> bytes | None``: called
 first when nothing changes the pixels, it returns the output made from the file alone (a lossless
 rewrite, or the file itself when re-encoding could not make it smaller), or None when pixels must
-be encoded. Lossy formats whose UI quality is mapped onto the encoder's own scale (``scale.py``)
+be encoded. A module may name input formats other than its own that it takes as they are
+(``SOURCE_FORMATS``: JPEG XL transcodes a JPEG losslessly); ``from_source`` then sees those
+files too. Lossy formats whose UI quality is mapped onto the encoder's own scale (``scale.py``)
 offer ``encode_native(picture, request, native_quality) -> bytes`` too, so the bench can measure
 the encoder on its own scale and calibrate the mapping.
 
@@ -36,6 +38,7 @@ class Encoder:
     optimize: Callable[[bytes, EncodeRequest], bytes]
     from_source: Callable[[bytes, EncodeRequest], bytes | None] | None
     encode_native: Callable[[Picture, EncodeRequest, int], bytes] | None
+    source_formats: tuple[str, ...] = ()  # other input formats ``from_source`` takes
 
     @property
     def name(self) -> str:
@@ -45,6 +48,11 @@ class Encoder:
     def animation(self) -> bool:
         """Whether it can hold every frame of an animation."""
         return self.format.animation
+
+    def takes_source(self, input_format: str) -> bool:
+        """Whether an input file of ``input_format`` may reach it as it is (its own format, or
+        one of ``source_formats``)."""
+        return input_format == self.name or input_format in self.source_formats
 
 
 def encoder_for(fmt: str) -> Encoder:
@@ -61,6 +69,7 @@ def _load(spec: ImageFormat) -> Encoder:
         optimize=module.optimize,
         from_source=getattr(module, "from_source", None),
         encode_native=getattr(module, "encode_native", None),
+        source_formats=tuple(getattr(module, "SOURCE_FORMATS", ())),
     )
 
 

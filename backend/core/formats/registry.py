@@ -7,7 +7,9 @@ extension map and the loader's names (``discovery.py``, ``loader.py``), the CLI'
 choices, the native file dialog's filter, and the page's "Convert to" menu (served by
 ``get_app_info``). Adding an output format is one entry here plus its encoder module
 ``backend/core/formats/<encoder>.py`` (``encode``, ``optimize``, and optionally ``from_source`` and
-``encode_native``; see ``encoders.py``) and its signature in ``discovery.sniff_bytes``.
+``encode_native``; see ``encoders.py``) and its signature in ``discovery.sniff_bytes``. A format
+whose Pillow plugin is not built in names the module that registers it (``plugin``); the loader
+imports it before opening such a file, so a codec loads only where it is used.
 
 This module imports nothing but the standard library, so reading the table (in the UI process,
 the CLI's argument parser, the HTTP shell) never loads a codec.
@@ -19,11 +21,15 @@ Decisions:
   the others are recognised and kept when an output path already ends with one.
 - ``original_output`` is what "Original" writes for an input we cannot write back: GIF, TIFF and
   BMP become PNG, which is lossless, universal and keeps transparency and (as APNG) animation.
+  HEIC/HEIF becomes JPEG: it holds photographs (iPhone, Android, cameras) without transparency
+  as a rule, and JPEG is what every viewer and upload form takes; a HEIC with transparency loses
+  it there (composited onto white, as any JPEG output), so choose WebP/AVIF/PNG/JPEG XL for it.
 - ``vector`` formats (SVG) are optimized as themselves by ``backend/core/formats/<id>.py`` and
   written only for inputs of their own format ("Original"): no raster input becomes one, so
   they are no "Convert to" choice and have no encoder of pixels.
 - ``lossless`` means quality 100 gives identical pixels. JPEG has no such mode (JPEG → JPEG at 100
   is a lossless rewrite of the file, not of pixels); AVIF through Pillow differs by ≤ 2 levels.
+  JPEG XL at 100 is lossless (modular), and a JPEG input at 100 becomes a lossless transcode.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ class ImageFormat:
     aliases: tuple[str, ...] = ()
     original_output: str | None = None  # what "Original" writes for it when it cannot be written
     vector: bool = False  # optimized as itself, never a target for pixels (see the decisions)
+    plugin: str | None = None  # module whose register() installs a Pillow reader not built in
 
     @property
     def writable(self) -> bool:
@@ -64,12 +71,20 @@ FORMATS: tuple[ImageFormat, ...] = (
                 alpha=True, animation=True, lossless=True, encoder="webp"),
     ImageFormat("avif", "AVIF", "image/avif", (".avif",), "AVIF",
                 alpha=True, animation=True, lossless=False, encoder="avif"),
+    # Animation: no binding writes JPEG XL frames with their own durations (``formats/jxl.py``).
+    ImageFormat("jxl", "JPEG XL", "image/jxl", (".jxl",), "JXL",
+                alpha=True, animation=False, lossless=True, encoder="jxl",
+                plugin="backend.core.formats.jxl"),
     ImageFormat("gif", "GIF", "image/gif", (".gif",), "GIF",
                 alpha=True, animation=True, lossless=True, original_output="png"),
     ImageFormat("tiff", "TIFF", "image/tiff", (".tif", ".tiff"), "TIFF",
                 alpha=True, animation=False, lossless=True, original_output="png"),
     ImageFormat("bmp", "BMP", "image/bmp", (".bmp", ".dib"), "BMP",
                 alpha=False, animation=False, lossless=True, original_output="png"),
+    # ``.hif``: what Canon, Fujifilm and Sony cameras name their HEIF files.
+    ImageFormat("heic", "HEIC", "image/heic", (".heic", ".heif", ".hif"), "HEIF",
+                alpha=True, animation=False, lossless=False, original_output="jpeg",
+                plugin="backend.core.formats.heic"),
     ImageFormat("svg", "SVG", "image/svg+xml", (".svg", ".svgz"), "",
                 alpha=True, animation=False, lossless=True, vector=True),
 )

@@ -56,6 +56,24 @@ export function qualityLabel(contract, quality) {
   return band ? band[1] : contract.qualityBands.at(-1)[1];
 }
 
+/**
+ * Auto quality's choices as `{value, label}`: "Off", then each level with the SSIMULACRA2 score
+ * it asks for ("High (85)").
+ */
+export function autoQualityChoices(contract) {
+  return settingChoices(contract, "autoQuality").map(({ value, label }) => {
+    const target = contract.autoQualityTargets[value];
+    return { value, label: target === undefined ? label : `${label} (${target})` };
+  });
+}
+
+/** `{min, max}` of maxSize in bytes, and its units as `{value: bytes, label}`, smallest first. */
+export function byteRange(contract) {
+  const size = property(contract, "ImageSettings", "maxSize");
+  const units = Object.entries(contract.byteUnits).map(([label, bytes]) => ({ value: bytes, label }));
+  return { min: size.minimum, max: size.maximum, units };
+}
+
 /** Accept-list for the browser's file picker: every extension and MIME type we read. */
 export function acceptList(contract) {
   return contract.formats.flatMap((format) => [format.mime, ...format.extensions]).join(",");

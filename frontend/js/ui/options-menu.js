@@ -1,5 +1,6 @@
 /**
- * The floating Options menu: quality slider, resize mode + size, output format.
+ * The floating Options menu: quality slider and Auto quality, resize mode + size, output format,
+ * max size (with its unit) and whether to downscale to reach it.
  *
  * Its controls are built from the contract `get_app_info` serves (`setup`): the slider's bounds,
  * the resize modes and the output formats with their labels; the page has no list of its own.
@@ -9,10 +10,16 @@
  * "Don't resize", so switching modes does not lose what was typed; an empty or out-of-range size
  * is sent as null (no resize) and the field is marked invalid. The menu is a non-modal popover:
  * Escape or the close button closes it and returns focus to the Options button, a click outside
- * or tabbing out closes it too.
+ * or tabbing out closes it too. While Auto quality is on, the slider is disabled and reads
+ * "Auto" with the level's score: its number is not used. The max size is typed in KB or MB
+ * (1000-based, as the CLI reads them) and sent in bytes; the unit shown for saved settings is MB
+ * for whole megabytes, else KB; an empty field is no limit, an invalid one is sent as null and
+ * marked invalid. "Downscale when it does not fit" only shows with a max size.
  */
 
 import {
+  autoQualityChoices,
+  byteRange,
   formatId,
   outputChoices,
   pixelRange,
@@ -44,6 +51,12 @@ export class OptionsMenu {
     this.sizeGroup = document.getElementById("resize-size-group");
     this.size = document.getElementById("resize-size");
     this.format = document.getElementById("format-select");
+    this.autoQuality = document.getElementById("auto-quality");
+    this.maxSize = document.getElementById("max-size");
+    this.maxSizeUnit = document.getElementById("max-size-unit");
+    this.allowResizeRow = document.getElementById("allow-resize-row");
+    this.allowResize = document.getElementById("allow-resize");
+    this.disabled = false;
     this.settings = null;
     this.contract = null;
     this.isOpen = false;
@@ -63,6 +76,11 @@ export class OptionsMenu {
     const options = (choices) => choices.map(({ value, label }) => new Option(label, value));
     this.resizeMode.replaceChildren(...options(resizeModes(contract)));
     this.format.replaceChildren(...options(outputChoices(contract)));
+    this.autoQuality.replaceChildren(...options(autoQualityChoices(contract)));
+    this.bytes = byteRange(contract);
+    this.maxSizeUnit.replaceChildren(
+      ...this.bytes.units.map(({ value, label }) => new Option(label, String(value))),
+    );
   }
 
   bind() {
@@ -85,6 +103,22 @@ export class OptionsMenu {
     });
     this.format.addEventListener("change", () => {
       this.settings.outputFormat = this.format.value;
+      this.changed();
+    });
+    this.autoQuality.addEventListener("change", () => {
+      this.settings.autoQuality = this.autoQuality.value;
+      this.renderQuality();
+      this.changed();
+    });
+    for (const control of [this.maxSize, this.maxSizeUnit]) {
+      control.addEventListener(control === this.maxSize ? "input" : "change", () => {
+        this.settings.maxSize = this.readMaxSize();
+        this.renderMaxSize();
+        this.changed();
+      });
+    }
+    this.allowResize.addEventListener("change", () => {
+      this.settings.allowResize = this.allowResize.checked;
       this.changed();
     });
     document.addEventListener("keydown", (event) => {
@@ -116,6 +150,11 @@ export class OptionsMenu {
     this.size.removeAttribute("aria-invalid");
     this.renderResize();
     this.format.value = formatId(this.contract, this.settings.outputFormat);
+    this.autoQuality.value = this.settings.autoQuality;
+    this.renderQuality();
+    this.showMaxSize(this.settings.maxSize);
+    this.allowResize.checked = this.settings.allowResize;
+    this.renderMaxSize();
   }
 
   getSettings() {
@@ -133,7 +172,7 @@ export class OptionsMenu {
     this.isOpen = true;
     this.menu.classList.add("is-open");
     this.button.setAttribute("aria-expanded", "true");
-    this.slider.focus();
+    (this.slider.disabled ? this.autoQuality : this.slider).focus();
   }
 
   close(returnFocus) {
@@ -148,17 +187,27 @@ export class OptionsMenu {
   setDisabled(disabled) {
     if (disabled) this.close(false);
     this.button.disabled = disabled;
-    for (const control of [this.slider, this.resizeMode, this.size, this.format]) {
+    this.disabled = disabled;
+    for (const control of [this.resizeMode, this.size, this.format, this.autoQuality,
+      this.maxSize, this.maxSizeUnit, this.allowResize]) {
       control.disabled = disabled;
     }
+    this.renderQuality();
   }
 
   renderQuality() {
+    if (!this.settings) return;
     const quality = this.settings.quality.global;
-    const label = qualityLabel(this.contract, quality);
+    const auto = this.settings.autoQuality !== "off";
+    this.slider.disabled = this.disabled || auto;
+    const label = auto ? "Auto" : qualityLabel(this.contract, quality);
+    const value = auto ? `≥ ${this.contract.autoQualityTargets[this.settings.autoQuality]}` : `${quality}%`;
     this.qualityLabel.textContent = label;
-    this.qualityValue.textContent = `${quality}%`;
-    this.slider.setAttribute("aria-valuetext", `${quality}%, ${label}`);
+    this.qualityValue.textContent = value;
+    this.slider.setAttribute(
+      "aria-valuetext",
+      auto ? `Auto quality, SSIMULACRA2 ${value}` : `${quality}%, ${label}`,
+    );
     const min = Number(this.slider.min);
     const t = (quality - min) / (Number(this.slider.max) - min);
     this.slider.style.setProperty("--fill", `${t * 100}%`);
@@ -167,6 +216,28 @@ export class OptionsMenu {
 
   renderResize() {
     this.sizeGroup.hidden = this.settings.resize.mode === "none";
+  }
+
+  /** Show a byte count in the field: whole megabytes in MB, anything else in KB. */
+  showMaxSize(bytes) {
+    this.maxSize.removeAttribute("aria-invalid");
+    const units = this.bytes.units;
+    const unit = bytes && bytes % units.at(-1).value === 0 ? units.at(-1) : units[0];
+    this.maxSizeUnit.value = String(unit.value);
+    this.maxSize.value = bytes ? String(bytes / unit.value) : "";
+  }
+
+  readMaxSize() {
+    const raw = this.maxSize.value.trim();
+    const bytes = Math.round(Number(raw) * Number(this.maxSizeUnit.value));
+    const valid = raw !== "" && Number.isFinite(bytes) && bytes >= this.bytes.min && bytes <= this.bytes.max;
+    if (raw !== "" && !valid) this.maxSize.setAttribute("aria-invalid", "true");
+    else this.maxSize.removeAttribute("aria-invalid");
+    return valid ? bytes : null;
+  }
+
+  renderMaxSize() {
+    this.allowResizeRow.hidden = this.settings.maxSize === null;
   }
 
   readSize() {

@@ -5,7 +5,9 @@
  * differs (format change) and, on the desktop, where it went when that is not the usual
  * `optimized/` folder ("beside the original", "in …/exports/a"; the full path is the note's
  * tooltip), "kept original" when the optimized file was not smaller, the error in red, or
- * "Cancelled". Each batch replaces the list (the panel is about the batch just run; the
+ * "Cancelled". With Auto quality or a max size, a line says the quality the search chose and
+ * the SSIMULACRA2 score reached; an output that could not be made small enough says "Target not
+ * met" with the backend's reason (the file is still written, as small as it got). Each batch replaces the list (the panel is about the batch just run; the
  * files themselves stay on disk). Download buttons appear only where the shell can download
  * (the browser); on the desktop the outputs are already beside their sources.
  */
@@ -103,6 +105,18 @@ export class ResultsList {
     title.title = result.original_path;
     li.append(title, el("span", "result__saved", savedText(result, kind)));
     li.append(el("span", "result__detail", detailText(result, kind)));
+    const search = searchText(result, kind);
+    if (search) {
+      const line = el("span", "result__search", search);
+      line.dataset.testid = "result-search";
+      li.append(line);
+    }
+    if (result.success && result.targetMet === false) {
+      li.dataset.target = "unmet";
+      const line = el("span", "result__target", `Target not met: ${result.targetMessage}`);
+      line.dataset.testid = "result-target";
+      li.append(line);
+    }
     const note = noteText(result, kind, name, !this.canDownload);
     if (note) {
       const noteEl = el("span", "result__note", note);
@@ -140,6 +154,15 @@ function detailText(result, kind) {
   const from = formatName(result.inputFormat);
   const to = formatName(result.format);
   if (from && to && from !== to) parts.push(`${from} → ${to}`);
+  return parts.join(" · ");
+}
+
+/** "Quality 83 · SSIMULACRA2 85.1" for what Auto quality or a max size chose. */
+function searchText(result, kind) {
+  if (kind === "error" || kind === "cancelled") return "";
+  const parts = [];
+  if (result.chosenQuality != null) parts.push(`Quality ${result.chosenQuality}`);
+  if (result.score != null) parts.push(`SSIMULACRA2 ${result.score.toFixed(1)}`);
   return parts.join(" · ");
 }
 
