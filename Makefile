@@ -6,8 +6,10 @@ STAMP := $(VENV)/.installed
 # Debian packages: Chromium + Xvfb for the end-to-end tests, the X/Qt libraries that Qt WebEngine
 # (pywebview's Linux backend) loads, imagemagick for screenshots; node/npm (for the bench's sharp
 # peer) only when no node is installed, since NodeSource's nodejs bundles its own npm;
-# libjxl-devtools gives bench/quality.py libjxl's own butteraugli.
+# libjxl-devtools gives bench/quality.py libjxl's own butteraugli; gcc, libc6-dev and
+# libjpeg62-turbo-dev (jpeglib.h) build the jpegli shim (backend/core/formats/jpegli_build.py).
 APT_PACKAGES := chromium xvfb xauth x11-utils xdotool libjxl-devtools imagemagick libgs-common \
+	gcc libc6-dev libjpeg62-turbo-dev \
 	fonts-dejavu-core \
 	libxcb-cursor0 libxkbcommon-x11-0 libnss3 libxcomposite1 libxdamage1 libxrandr2 libxtst6 \
 	libegl1 libgl1 libxkbfile1 libasound2 libxshmfence1 libxcb-icccm4 libxcb-image0 \

@@ -1,4 +1,4 @@
-"""The app's folders in the user's home: settings (config) and replace backups (data).
+"""The app's folders in the user's home: settings (config), replace backups (data), cache.
 
 platformdirs gives the platform's places (``~/.config/image-optimizer`` and
 ``~/.local/share/image-optimizer`` on Linux); an environment variable overrides each, so tests
@@ -27,3 +27,13 @@ def data_dir() -> Path:
     override = os.environ.get(DATA_DIR_ENV)
     return Path(override) if override else Path(
         platformdirs.user_data_dir(APP_DIR_NAME, appauthor=False))
+
+
+CACHE_DIR_ENV = "IMAGE_OPTIMIZER_CACHE_DIR"
+
+
+def cache_dir() -> Path:
+    """Things the app can rebuild (the compiled jpegli shim): ``~/.cache/image-optimizer``."""
+    override = os.environ.get(CACHE_DIR_ENV)
+    return Path(override) if override else Path(
+        platformdirs.user_cache_dir(APP_DIR_NAME, appauthor=False))

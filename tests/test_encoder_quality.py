@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from backend.core.formats import jpeg, png
+from backend.core.formats import jpeg, jpeg_source, jpeg_turbo, png
 from backend.core.formats.scale import native_quality
 from backend.core.pipeline import optimize_file
 from backend.types import ImageSettings, OptimizationResult, QualitySettings
@@ -137,19 +137,19 @@ def test_jpeg_header_tells_quality_chroma_and_huffman_optimization() -> None:
     for quality in (50, 75, 92):
         out = io.BytesIO()
         image.save(out, "JPEG", quality=quality, subsampling="4:2:0")
-        facts = jpeg.source_facts(out.getvalue())
+        facts = jpeg_source.source_facts(out.getvalue())
         assert facts is not None
         assert abs(facts.quality - quality) < 1.0
         assert not facts.full_chroma and facts.standard_huffman
     out = io.BytesIO()
     image.save(out, "JPEG", quality=90, subsampling="4:4:4", optimize=True)
-    facts = jpeg.source_facts(out.getvalue())
+    facts = jpeg_source.source_facts(out.getvalue())
     assert facts is not None and facts.full_chroma and not facts.standard_huffman
-    assert jpeg.source_facts(b"\xff\xd8\xff\xd9") is None
+    assert jpeg_source.source_facts(b"\xff\xd8\xff\xd9") is None
 
 
 def test_jpeg_tables_are_written_exactly_and_grow_coarser_as_quality_falls() -> None:
-    high, low = jpeg.quantization_tables(90), jpeg.quantization_tables(50)
+    high, low = jpeg_turbo.quantization_tables(90), jpeg_turbo.quantization_tables(50)
     assert all(h <= lo for h, lo in zip(high[0], low[0], strict=True))
     assert sum(high[0]) < sum(low[0])
     out = io.BytesIO()

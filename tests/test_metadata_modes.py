@@ -17,7 +17,7 @@ import piexif
 import pytest
 from PIL import Image, ImageCms, IptcImagePlugin, JpegImagePlugin
 
-from backend.core.formats.jpeg import insert_segment
+from backend.core.formats.jpeg_source import insert_segment
 from backend.core.pipeline import optimize_file
 from backend.types import ImageSettings, OptimizationResult
 from backend.validation import decode_settings

@@ -18,7 +18,7 @@ Decisions (measured with ``python -m bench.jxl``; figures in ``bench/QUALITY.md`
   coefficients recoded, ~20 % smaller, and the JPEG is reconstructable from the JXL file. It
   reconstructs the input's exact bytes whenever the settings keep all the file carries
   (``metadata: keep``, or a file with no metadata but its ICC profile); otherwise it is the
-  JPEG our lossless JPEG rewrite would write (``jpeg.optimize_source``: metadata per the mode,
+  JPEG our lossless rewrite would write (``jpeg_source.optimize_source``: metadata per the mode,
   same pixels), transcoded.
 - Colour: lossy JPEG XL is coded in XYB and decoded to sRGB unless a profile says otherwise, and
   the binding cannot write a profile; pixels with a profile are converted to sRGB (LittleCMS,
@@ -38,7 +38,7 @@ from PIL import Image, ImageCms
 from pillow_jxl import Encoder, JpegXLImagePlugin
 
 from backend.core.colour import to_srgb
-from backend.core.formats import jpeg
+from backend.core.formats import jpeg_source
 from backend.core.formats.bmff import truncation_message
 from backend.core.formats.scale import Scale, native_quality
 from backend.core.picture import EncodeRequest, Picture
@@ -131,7 +131,7 @@ def from_source(source: bytes, req: EncodeRequest) -> bytes | None:
     if req.quality < 100 or not source.startswith(_SOI):
         return None
     exact = req.metadata == "keep" or _only_image_data(source)
-    jpeg_data = source if exact else jpeg.optimize_source(source, req)
+    jpeg_data = source if exact else jpeg_source.optimize_source(source, req)
     encoder = Encoder(mode="RGB", lossless=True, quality=100.0, effort=EFFORT,
                       use_container=True, num_threads=THREADS)
     try:
