@@ -21,6 +21,7 @@ from PIL import Image
 from backend.core.formats import jpeg, jpeg_source, jpeg_turbo, png
 from backend.core.formats.scale import native_quality
 from backend.core.pipeline import optimize_file
+from backend.core.ssimulacra2 import ssimulacra2
 from backend.types import ImageSettings, OptimizationResult, QualitySettings
 from bench.quality import Point, bd_rate, bytes_at, parse_butteraugli, ssim
 
@@ -45,9 +46,18 @@ def run(src: Path, fmt: str, quality: int) -> OptimizationResult:
 def test_higher_quality_never_gives_lower_similarity(
     tmp_images: Callable[..., Path], similarity: Callable, fmt: str
 ) -> None:
+    # Both SSIM and SSIMULACRA2 (the metric the quality scales are calibrated on, issue 13).
     src = tmp_images("coffee.png", source="coffee", size=SIZE[fmt])
-    scores = [similarity(run(src, fmt, q).optimized_path, src) for q in (20, 50, 70, 90, 95)]
+    outputs = [run(src, fmt, q).optimized_path for q in (20, 50, 70, 90, 95)]
+    scores = [similarity(out, src) for out in outputs]
     assert scores == sorted(scores), scores
+    with Image.open(src) as reference:
+        reference_rgb = np.asarray(reference.convert("RGB"))
+    perceptual = []
+    for out in outputs:
+        with Image.open(out) as opened:
+            perceptual.append(ssimulacra2(reference_rgb, opened.convert("RGB")))
+    assert perceptual == sorted(perceptual), perceptual
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

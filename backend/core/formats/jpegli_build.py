@@ -75,8 +75,8 @@ def _build(module: Path, target: Path) -> None:
             capture_output=True, text=True, timeout=_BUILD_TIMEOUT_S, check=False)
         if proc.returncode != 0:
             detail = (proc.stderr or proc.stdout).strip().splitlines()
-            reason = next((line for line in detail if "jpeglib.h" in line), detail[-1] if detail
-                          else f"exit status {proc.returncode}")
+            reason = next((line for line in detail if "error" in line), detail[-1] if detail
+                          else f"exit status {proc.returncode}")  # e.g. no jpeglib.h
             raise ShimUnavailable(f"building the jpegli shim failed: {reason}")
         os.replace(tmp, target)
     except (OSError, subprocess.TimeoutExpired) as exc:

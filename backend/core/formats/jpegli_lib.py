@@ -20,7 +20,6 @@ import numpy as np
 from backend.core.formats.jpegli_build import ShimUnavailable, library_path
 
 _CDEF = """
-size_t io_jpegli_abi(void);
 void io_jpegli_free(unsigned char *buffer);
 int io_jpegli_encode(const unsigned char *pixels, unsigned int width, unsigned int height,
                      int components, float distance, int quality, int subsample,

@@ -11,8 +11,9 @@
  * (output_message would print them to stderr).
  *
  * The structs come from the system's jpeglib.h (libjpeg-turbo, JPEG_LIB_VERSION 62), the same
- * ABI jpegli is built for; jpegli_CreateCompress checks the struct size it is given, and
- * io_jpegli_abi() lets Python check it against what it was built with.
+ * ABI jpegli is built for; jpegli_CreateCompress checks the struct size it is given ("has
+ * wrong size" comes back as an error, tests/test_jpegli.py), so a mismatched header cannot
+ * silently corrupt memory.
  */
 #include <setjmp.h>
 #include <stddef.h>
@@ -57,9 +58,6 @@ static void shim_error_exit(j_common_ptr cinfo) {
 }
 
 static void shim_output_message(j_common_ptr cinfo) { (void)cinfo; }
-
-/* The sizes Python checks before the first call: a different jpeglib.h would show here. */
-size_t io_jpegli_abi(void) { return sizeof(struct jpeg_compress_struct); }
 
 void io_jpegli_free(unsigned char *buffer) { free(buffer); }
 
