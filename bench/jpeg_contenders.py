@@ -69,6 +69,17 @@ def _pyjpegli_rewritten(picture: Picture, q: float) -> bytes:
     return mozjpeg.optimize(_pyjpegli(picture, q))
 
 
+def _mozjpeg_vips(picture: Picture, q: float) -> bytes:
+    import pyvips  # bench-only: pyvips-binary's libvips carries mozjpeg, as sharp's does
+
+    rgb = np.ascontiguousarray(np.asarray(jpeg.flatten(picture.image).convert("RGB")))
+    image = pyvips.Image.new_from_memory(rgb.tobytes(), rgb.shape[1], rgb.shape[0], 3, "uchar")
+    # sharp's ``mozjpeg: true``: trellis, overshoot deringing, optimized scans, table 3
+    return bytes(image.jpegsave_buffer(
+        Q=int(q), optimize_coding=True, interlace=True, trellis_quant=True,
+        overshoot_deringing=True, optimize_scans=True, quant_table=3, subsample_mode="on"))
+
+
 def _shim(subsample: bool, level: int, adaptive: bool = True) -> Encode:
     def run(picture: Picture, d: float) -> bytes:
         settings = JpegliSettings(0, subsample, level, adaptive, distance=d)
@@ -84,6 +95,8 @@ CONTENDERS: dict[str, tuple[Encode, list[float], str]] = {
                  "standard Huffman tables"),
     "pyjpegli+rewrite": (_pyjpegli_rewritten, QUALITIES, "pyjpegli, then mozjpeg's lossless "
                          "progressive rewrite"),
+    "mozjpeg-vips": (_mozjpeg_vips, QUALITIES, "mozjpeg 5 through pyvips-binary with sharp's "
+                     "mozjpeg settings (the peer's own encoder, in this process)"),
     "jpegli-420-p2": (_shim(True, 2), DISTANCES, "jpegli C API: 4:2:0, progressive level 2, AQ"),
     "jpegli-420-p1": (_shim(True, 1), DISTANCES, "jpegli C API: 4:2:0, progressive level 1, AQ"),
     "jpegli-420-p0": (_shim(True, 0), DISTANCES, "jpegli C API: 4:2:0, sequential, AQ"),

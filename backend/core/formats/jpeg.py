@@ -20,6 +20,8 @@ Decisions (issue 13; judged on SSIMULACRA2 and butteraugli together, ``bench/QUA
 - Quality number: the UI's number is mapped (``QUALITY_SCALE``, measured by ``python -m bench.rd
   --calibrate --format jpeg``) onto jpegli's own, so each label gives the mean SSIMULACRA2 the
   original (sharp's mozjpeg) gave at that number.
+- Baseline (8-bit) quantization tables, as libjpeg's and mozjpeg's defaults: every decoder
+  reads them; below jpegli's quality ~40 some entries are capped at 255.
 - Transparency is composited onto white; grey images stay one channel.
 - JPEG input below quality 100, no resize: kept as it is (or rewritten losslessly when it still
   has libjpeg's unoptimized Huffman tables) when its own quality is at or below what we would
@@ -59,10 +61,12 @@ from backend.errors import ProcessingError
 
 log = logging.getLogger(__name__)
 
-# Measured by ``python -m bench.rd --calibrate --format jpeg`` (tune split, 640-px crops): at
-# each UI number, jpegli's quality whose mean SSIMULACRA2 equals sharp's at that number.
-QUALITY_SCALE: Scale = ((1, 1), (10, 12), (30, 32), (50, 50), (70, 63), (80, 77), (90, 88),
-                        (95, 93), (100, 100))
+# Measured by ``python -m bench.rd --calibrate --format jpeg`` (tune split, 640-px crops,
+# 2026-12-03): at each UI number, jpegli's quality whose mean SSIMULACRA2 equals sharp's there.
+# UI 1 goes below jpegli's own quality 1 (the smallest file there is twice libjpeg's smallest,
+# and target sizes need the room): see ``_settings``.
+QUALITY_SCALE: Scale = ((1, -20), (10, 5), (30, 17), (50, 33), (70, 63), (80, 79), (90, 90),
+                        (95, 95), (100, 100))
 PROGRESSIVE_LEVEL = 2
 ADAPTIVE_QUANTIZATION = True
 _PROBE = np.full((16, 16, 3), 128, dtype=np.uint8)
@@ -114,9 +118,7 @@ def encode_native(picture: Picture, req: EncodeRequest, quality: int) -> bytes:
         return jpeg_turbo.encode_native(flat, req, quality)
     image = flat.image
     pixels = np.asarray(image if image.mode == "L" else image.convert("RGB"))
-    settings = JpegliSettings(quality, subsample=req.chroma != "4:4:4",
-                              progressive_level=PROGRESSIVE_LEVEL,
-                              adaptive=ADAPTIVE_QUANTIZATION)
+    settings = _settings(quality, subsample=req.chroma != "4:4:4")
     segments = tuple((marker, payload) for marker, payload in (
         (APP1, picture.exif), (APP1, XMP_HEADER + picture.xmp if picture.xmp else None),
         (APP13, picture.iptc)) if payload)
@@ -124,6 +126,17 @@ def encode_native(picture: Picture, req: EncodeRequest, quality: int) -> bytes:
         return jpegli_lib.encode(pixels, settings, icc=picture.icc, segments=segments)
     except JpegliError as exc:
         raise ProcessingError(f"the JPEG encoder (jpegli) refused this image: {exc}") from None
+
+
+def _settings(native: int, *, subsample: bool) -> JpegliSettings:
+    """jpegli's settings at our native number: jpegli's own quality from 1 up; below 1, the
+    butteraugli distance its quality formula (``jpegli_quality_to_distance``: 53/3000 q² -
+    23/20 q + 25 under 30) gives when carried on past 1 (-20: distance 55, about libjpeg's
+    quality 1 in bytes), since jpegli's numbers stop at 1 (distance 23.9)."""
+    distance = None if native >= 1 else 53 / 3000 * native**2 - 23 / 20 * native + 25
+    return JpegliSettings(max(native, 1), subsample=subsample,
+                          progressive_level=PROGRESSIVE_LEVEL, adaptive=ADAPTIVE_QUANTIZATION,
+                          distance=distance)
 
 
 def optimize(data: bytes, req: EncodeRequest) -> bytes:
@@ -136,7 +149,7 @@ def written_quality(native: int) -> float:
     input's own quality is estimated on)."""
     if native >= 100 or not jpegli_available():
         return float(native)  # libjpeg-turbo's tables keep the standard mean: same scale
-    facts = source_facts(jpegli_lib.encode(_PROBE, JpegliSettings(native, subsample=True)))
+    facts = source_facts(jpegli_lib.encode(_PROBE, _settings(native, subsample=True)))
     assert facts is not None  # our own header always carries its tables
     return facts.quality
 

@@ -94,9 +94,9 @@ int io_jpegli_encode(const unsigned char *pixels, unsigned int width, unsigned i
   cinfo.in_color_space = components == 1 ? JCS_GRAYSCALE : JCS_RGB;
   jpegli_set_defaults(&cinfo);
   if (distance > 0) {
-    jpegli_set_distance(&cinfo, distance, FALSE);
+    jpegli_set_distance(&cinfo, distance, TRUE);
   } else {
-    jpegli_set_quality(&cinfo, quality, FALSE);
+    jpegli_set_quality(&cinfo, quality, TRUE);
   }
   if (components == 3) {
     cinfo.comp_info[0].h_samp_factor = subsample ? 2 : 1;
