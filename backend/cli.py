@@ -227,12 +227,20 @@ def summarize(results: Sequence[OptimizationResult], seconds: float) -> str:
     return "\n".join(lines)
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def run_optimize(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from backend.core.optimizer import ImageOptimizer
     from backend.core.pool import ProcessPool, stop_process_helpers
 
     settings = settings_from_args(args)
-    paths, skipped = expand_paths(args.paths, recursive=args.recursive, settings=settings)
+    found = expand_paths(args.paths, recursive=args.recursive, settings=settings)
+    paths, skipped = found.paths, found.skipped
+    if found.folders:
+        stderr.write(f"found {_count(len(paths), 'image')} in {_count(found.folders, 'folder')}"
+                     f" ({format_bytes(found.bytes)})\n")
     for item in skipped:
         stderr.write(f"skipped {item.path}: {item.reason}\n")
     tasks = [Task(input_path=p, output_path=None, settings=settings) for p in paths]

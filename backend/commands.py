@@ -12,7 +12,8 @@ Decisions:
 - ``optimize_images`` with an empty task list returns ``[]`` without touching the pool.
 - The browser shell confines every path argument to its session folder (``path_root``): the page
   only ever needs its uploads, so a leaked token could not read or write elsewhere on the disk.
-- ``pick_files`` with ``folders: true`` expands the chosen folders one level deep, like a drop.
+- ``pick_files`` with ``folders: true`` expands the chosen folders like a drop (``recursive``
+  as the page's "Include sub-folders" says).
 - ``save_preferences`` saves first and then resizes the running pool (a batch in progress goes on;
   see ProcessPool.resize), so a refused save changes nothing. This is where a worker count from
   the page enters, so it is checked here (msgspec's bounds, then this machine's); null ("Auto")
@@ -117,6 +118,10 @@ class OptimizeImagesArgs(Struct, forbid_unknown_fields=True):
 
 class PickFilesArgs(Struct, forbid_unknown_fields=True):
     folders: bool = False
+    # As for a drop: chosen folders with their sub-folders, skipping what a batch with
+    # ``settings`` wrote before.
+    recursive: bool = False
+    settings: ImageSettings | None = None
 
 
 class RevertArgs(Struct, forbid_unknown_fields=True):
@@ -142,9 +147,12 @@ class SavePreferencesArgs(Struct, forbid_unknown_fields=True):
     preferences: AppPreferences
 
 
-class PathsResult(Struct):
+class PathsResult(Struct, omit_defaults=True):
     paths: list[str]
     skipped: list[Skipped]
+    folders: int = 0  # folders walked: the window asks before a large tree's batch
+    bytes: int = 0  # total size of ``paths``
+    roots: list[str] | None = None  # what was chosen: the tree a "folder" output mirrors
 
 
 class CancelResult(Struct):
@@ -281,8 +289,9 @@ def _pick_files(context: AppContext, args: PickFilesArgs) -> PathsResult:
             "pick_files needs the desktop window; in a browser, choose files with the page's picker"
         )
     chosen = context.pick_files(args.folders)
-    paths, skipped = expand_paths(chosen, recursive=False)
-    return PathsResult(paths=paths, skipped=skipped)
+    found = expand_paths(chosen, recursive=args.recursive, settings=args.settings)
+    return PathsResult(paths=found.paths, skipped=found.skipped, folders=found.folders,
+                       bytes=found.bytes, roots=chosen or None)
 
 
 @register_command("revert_batch", RevertArgs)
@@ -307,8 +316,9 @@ def _pick_folder(context: AppContext, _args: NoArgs) -> FolderResult:
 def _expand_paths(context: AppContext, args: ExpandPathsArgs) -> PathsResult:
     for path in args.paths:
         _confine(context, path)
-    paths, skipped = expand_paths(args.paths, recursive=args.recursive, settings=args.settings)
-    return PathsResult(paths=paths, skipped=skipped)
+    found = expand_paths(args.paths, recursive=args.recursive, settings=args.settings)
+    return PathsResult(paths=found.paths, skipped=found.skipped, folders=found.folders,
+                       bytes=found.bytes)
 
 
 @register_command("load_settings", NoArgs)

@@ -21,6 +21,8 @@ Decisions for :func:`expand_paths` (used by the CLI and the app's "expand droppe
   drive", since it would mean every image on the disk, our outputs among them.
 - Files keep the order they were given in; the same file given twice (also through a symlink or a
   folder and one of its files) is kept once, at its first position.
+- What was found is counted (images, their bytes, folders walked) so the window can say how big a
+  dropped tree is before the batch starts, and ask first when it is large.
 """
 
 from __future__ import annotations
@@ -55,6 +57,15 @@ class Skipped(Struct, kw_only=True):
 
     path: str
     reason: str
+
+
+class Discovery(Struct, kw_only=True):
+    """What :func:`expand_paths` found: the images in order, the skipped, and how much."""
+
+    paths: list[str]
+    skipped: list[Skipped]
+    folders: int = 0  # folders walked, the dropped ones included
+    bytes: int = 0  # total size of ``paths``
 
 
 def sniff_bytes(head: bytes) -> str | None:
@@ -190,15 +201,16 @@ def _is_filesystem_root(path: str) -> bool:
     return os.path.dirname(real) == real
 
 
-def _walk_folder(folder: str, recursive: bool, skipped: list[Skipped],
+def _walk_folder(folder: str, recursive: bool, found: Discovery,
                  own: _OwnOutputs) -> list[str]:
     """Files of ``folder`` in sorted order (sub-folders' files in place when recursive)."""
     try:
         with os.scandir(folder) as entries:
             ordered = sorted(entries, key=lambda e: e.name)
     except PermissionError:
-        skipped.append(Skipped(path=folder, reason="permission denied"))
+        found.skipped.append(Skipped(path=folder, reason="permission denied"))
         return []
+    found.folders += 1
     files: list[str] = []
     for entry in ordered:
         try:
@@ -207,7 +219,7 @@ def _walk_folder(folder: str, recursive: bool, skipped: list[Skipped],
             is_dir = False
         if is_dir:
             if recursive and not own.folder_is_ours(entry.path):
-                files.extend(_walk_folder(entry.path, recursive, skipped, own))
+                files.extend(_walk_folder(entry.path, recursive, found, own))
         elif not own.file_is_ours(entry.name):
             files.append(entry.path)
     return files
@@ -215,12 +227,12 @@ def _walk_folder(folder: str, recursive: bool, skipped: list[Skipped],
 
 def expand_paths(
     paths: list[str], recursive: bool = False, settings: ImageSettings | None = None,
-) -> tuple[list[str], list[Skipped]]:
-    """Dropped/given paths → (images to optimize, skipped files with reasons); ``settings``:
-    the batch's, so that its own earlier outputs are not taken for inputs."""
+) -> Discovery:
+    """Dropped/given paths → the images to optimize and the skipped files with reasons;
+    ``settings``: the batch's, so that its own earlier outputs are not taken for inputs."""
     own = _OwnOutputs(settings)
-    images: list[str] = []
-    skipped: list[Skipped] = []
+    found = Discovery(paths=[], skipped=[])
+    images, skipped = found.paths, found.skipped
     seen: set[str] = set()
 
     def consider(path: str) -> None:
@@ -231,6 +243,7 @@ def expand_paths(
         reason = _classify_file(path)
         if reason is None:
             images.append(path)
+            found.bytes += _size(path)
         else:
             skipped.append(Skipped(path=path, reason=reason))
 
@@ -241,10 +254,17 @@ def expand_paths(
                     "a whole drive: choose a folder inside it (every image on the disk would "
                     "be optimized)")))
                 continue
-            for file in _walk_folder(path, recursive, skipped, own):
+            for file in _walk_folder(path, recursive, found, own):
                 consider(file)
         elif os.path.lexists(path) and not os.path.exists(path):
             skipped.append(Skipped(path=path, reason="not found (broken link)"))
         else:
             consider(path)
-    return images, skipped
+    return found
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:  # gone since it was read: the pipeline will say so for that image
+        return 0

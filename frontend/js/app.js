@@ -25,6 +25,7 @@ import {
   prepareFiles,
   ready,
 } from "./bridge.js";
+import { BatchConfirm, needsConfirm } from "./ui/batch-confirm.js";
 import { Dropzone } from "./ui/dropzone.js";
 import { plural, skippedMessage } from "./ui/format.js";
 import { OptionsMenu } from "./ui/options-menu.js";
@@ -91,6 +92,7 @@ class App {
       onBusy: () => this.toaster.show("A batch is running: wait for it to finish, or cancel it"),
     });
     if (canDownload()) this.dropzone.setDefaultHint(BROWSER_HINT);
+    this.confirm = new BatchConfirm();
     this.cancelButton.addEventListener("click", () => this.cancel());
     // A pending option change is saved before the page goes away (reload, close, hide).
     window.addEventListener("pagehide", () => this.saver.flush());
@@ -175,7 +177,10 @@ class App {
 
   async pick() {
     try {
-      const picked = await pickFiles();
+      const picked = await pickFiles({
+        recursive: this.preferences.recursiveDrops,
+        settings: this.menu.getSettings(),
+      });
       if (picked === null) this.dropzone.openFileInput();
       else await this.optimize(picked);
     } catch (error) {
@@ -205,20 +210,32 @@ class App {
     await this.optimize(prepared);
   }
 
-  async optimize({ paths = [], skipped = [], roots = null }) {
+  async optimize(prepared) {
+    const { paths = [], skipped = [], roots = null, folders = 0 } = prepared;
     if (skipped.length) this.toaster.show(skippedMessage(skipped), "warning");
     if (!paths.length) {
       if (this.state === "preparing") this.setState("idle");
       return;
     }
-    this.clearTimers();
     const settings = this.menu.getSettings();
+    if (needsConfirm(prepared)) {
+      // Still "preparing" while asking: drops are refused and the options stay as they are.
+      this.setState("preparing");
+      const go = await this.confirm.ask(prepared, placementHint(settings));
+      if (!go) {
+        this.announce("Nothing optimized.");
+        this.setState("idle");
+        return;
+      }
+    }
+    this.clearTimers();
     this.cancelRequested = false;
     this.cancelButton.disabled = false;
     this.cancelButton.textContent = "Cancel";
     this.tracker.start(paths.length);
     this.setState("working");
-    this.announce(`Optimizing ${plural(paths.length, "image", "images")}…`);
+    const where = folders ? ` found in ${plural(folders, "folder", "folders")}` : "";
+    this.announce(`Optimizing ${plural(paths.length, "image", "images")}${where}…`);
 
     let batch;
     try {
