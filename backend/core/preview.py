@@ -11,12 +11,15 @@ Decisions:
   within about the cost of a 16 MP photo, and the page's images within what it decodes at
   once. Sizes and score are then those of the copy; Save still encodes the full image.
 - Score: SSIMULACRA2 (the bench's and Auto quality's metric) of the result against the original
-  at the result's size (oriented, resized as the result was, first frame). Above 1 MP it is
-  computed on Auto quality's sample, 128 px tiles at full resolution making up ~0.5 MP
-  (``quality_scorer``), not on a downscaled copy: downscaling would hide the very artefacts the
-  score is for. Auto quality's own full-image score is reported when it ran. ``scoreMetric``
-  says which. A kept original scores 100; SVG → SVG has no score (the optimizer already checks
-  that the output renders as the input).
+  at the result's size (oriented, resized as the result was, first frame). Above 0.25 MP it is
+  computed on a sample: 128 px tiles at full resolution, every n-th along each axis so that
+  they make up about 0.25-0.35 MP, joined into one mosaic (the way Auto quality samples, see
+  ``quality_scorer``, with half its pixels), not on a downscaled copy: downscaling would hide
+  the very artefacts the score is for. Tiles are cut with Pillow, never converting the whole
+  image to arrays, which on a 12 MP photo cost more than the score. Auto quality's own
+  full-image score is reported when it ran. ``scoreMetric`` says which. A kept original
+  scores 100; SVG → SVG has no score (the optimizer already checks that the output renders as
+  the input).
 - What the page is sent to draw: the file itself when a browser can draw it (JPEG, PNG, WebP,
   AVIF, GIF, SVG; a JPEG's EXIF rotation is applied by the browser), else a PNG of its first
   frame, upright, with its ICC profile, and ``shownAs`` saying so: JPEG XL, HEIC, TIFF, BMP, an
@@ -41,8 +44,9 @@ from backend.core.formats.registry import get_format
 from backend.core.formats.svg_read import is_gzip
 from backend.core.loader import Source, decode, open_source, read_input
 from backend.core.pipeline import Encoded, encode_input
-from backend.core.quality_scorer import Scorer
+from backend.core.quality_scorer import TILE
 from backend.core.resize import orient, resize, swap_if_rotated, target_size
+from backend.core.ssimulacra2 import ssimulacra2
 from backend.core.stage_times import StageTimes
 from backend.errors import OptimizerError
 from backend.types import (
@@ -55,6 +59,7 @@ from backend.types import (
 )
 
 PREVIEW_PIXELS = 16_000_000
+SCORE_SAMPLE = 250_000  # pixels: above this, the score is taken on a sample of about this many
 BROWSER_FORMATS = frozenset({"jpeg", "png", "webp", "avif", "gif", "svg"})
 PNG_LEVEL = 1  # the page's copies are made for speed; they are never saved
 
@@ -177,14 +182,54 @@ def _score(encoded: Encoded, reference: Image.Image) -> tuple[float | None, str 
     spec = get_format(encoded.format)
     if spec.plugin is not None:
         importlib.import_module(spec.plugin).register()
+    with Image.open(io.BytesIO(encoded.out), formats=[spec.pillow]) as decoded:
+        decoded.load()
+        result = decoded.convert("RGBA" if spec.alpha and "A" in reference.getbands()
+                                 else "RGB")
+    if not (spec.alpha and "A" in reference.getbands()):
+        reference = _on_white(reference)
+    boxes = _sample_boxes(reference.size)
+    if boxes is not None:
+        reference, result = _mosaic(reference, boxes), _mosaic(result, boxes)
     try:
-        scorer = Scorer(reference, spec.pillow, keeps_alpha=spec.alpha)
-        score = scorer.fast(encoded.out)
+        score = ssimulacra2(reference, result)
     except ValueError as exc:  # too small to score (SSIMULACRA2 needs 8x8 px)
         return None, f"none: {exc}"
-    where = ("a sample of 128 px tiles (~0.5 MP) at full resolution" if scorer.sampled
+    where = (f"{len(boxes[0]) * len(boxes[1])} tiles of {TILE} px at full resolution "
+             f"({reference.width * reference.height / 1e6:.2f} MP)" if boxes is not None
              else "the whole image")
     return round(score, 2), f"SSIMULACRA2 on {where}"
+
+
+def _on_white(image: Image.Image) -> Image.Image:
+    """What an encoder without alpha is given: the image composited on white (as jpeg.flatten)."""
+    if "A" not in image.getbands():
+        return image.convert("RGB")
+    white = Image.new("RGB", image.size, (255, 255, 255))
+    white.paste(image.convert("RGB"), mask=image.getchannel("A"))
+    return white
+
+
+def _sample_boxes(size: tuple[int, int]) -> tuple[list[int], list[int]] | None:
+    """Left and top edges of the sampled tiles (every ``step``-th along each axis, so that the
+    sample stays near ``SCORE_SAMPLE`` pixels), or None to score the whole image."""
+    width, height = size
+    if width * height <= SCORE_SAMPLE or min(width, height) < 2 * TILE:
+        return None
+    step = max(2, math.ceil(math.sqrt(width * height / SCORE_SAMPLE)))
+    return (list(range(0, width // TILE * TILE, step * TILE)),
+            list(range(0, height // TILE * TILE, step * TILE)))
+
+
+def _mosaic(image: Image.Image, boxes: tuple[list[int], list[int]]) -> Image.Image:
+    """The sampled tiles of ``image`` joined edge to edge, cut with Pillow: no copy of the whole
+    image is made (a 12 MP photo's would cost more than the score itself)."""
+    lefts, tops = boxes
+    mosaic = Image.new(image.mode, (len(lefts) * TILE, len(tops) * TILE))
+    for row, top in enumerate(tops):
+        for col, left in enumerate(lefts):
+            mosaic.paste(image.crop((left, top, left + TILE, top + TILE)), (col * TILE, row * TILE))
+    return mosaic
 
 
 def _png(image: Image.Image, icc: bytes | None) -> bytes:
