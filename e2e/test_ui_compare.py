@@ -150,3 +150,63 @@ def test_vanished_and_corrupt_files_show_a_clear_message(
     expect(message).to_contain_text("Cannot preview broken.jpg")
     expect(message).to_contain_text("truncated")
     page.screenshot(path=str(artifacts / "compare-corrupt.png"))
+
+
+RECORD_SIZES = """() => {
+    window.__sizes = [];
+    const after = document.querySelector('[data-testid=compare-after]');
+    new MutationObserver(() => window.__sizes.push(after.dataset.bytes))
+        .observe(after, { attributes: true, attributeFilter: ['data-bytes'] });
+}"""
+
+
+def test_a_stale_preview_never_replaces_a_newer_one_and_the_mouse_drives_the_view(
+    page: Page, server: Served, tmp_path: Path, artifacts: Path,
+) -> None:
+    open_app(page, server)
+    pick(page, [photo(tmp_path, "astronaut.png", "astronaut.jpg", scale=2.0)])  # 1024x1024
+    wait_for_results(page, 1)
+    input_path = page.get_by_test_id("result-row").get_attribute("data-original")
+    open_compare(page)
+    settings = server.invoke("load_settings")
+    sizes = {q: server.invoke("preview_image", {"input_path": input_path, "settings": {
+        **settings, "quality": {"global": q}}})["size"] for q in (10, 80)}
+
+    # Quality 10 is on its way to the pool when 80 is asked for: only 80's answer may show.
+    page.evaluate(RECORD_SIZES)
+    slider = page.get_by_test_id("compare-quality")
+    slider.fill("10")
+    page.wait_for_timeout(200)  # past the debounce: the request for 10 is sent
+    slider.fill("80")
+    expect(page.get_by_test_id("compare-after")).to_have_attribute(
+        "data-bytes", str(sizes[80]), timeout=60_000)
+    expect_still(page, IDLE, timeout=60)
+    page.wait_for_timeout(500)  # any late answer for 10 would have landed by now
+    assert page.evaluate("window.__sizes") == [str(sizes[80])]
+
+    # Mouse: drag the divider to a quarter, wheel-zoom in, drag the picture to pan.
+    box = page.get_by_test_id("compare-viewport").bounding_box()
+    assert box is not None
+    handle = page.get_by_test_id("compare-divider").bounding_box()
+    assert handle is not None
+    page.mouse.move(handle["x"] + handle["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 4, box["y"] + box["height"] / 2, steps=5)
+    page.mouse.up()
+    now = float(page.get_by_test_id("compare-divider").get_attribute("aria-valuenow") or 0)
+    assert abs(now - 25) < 1.5, now
+    page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.5)
+    for _ in range(5):
+        page.mouse.wheel(0, -200)
+    zoomed = page.evaluate(TRANSFORMS)
+    assert zoomed[0] == zoomed[1]
+    scale = float(zoomed[0].removeprefix("matrix(").split(",")[0])
+    assert scale > 1.5, zoomed
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.3, steps=5)
+    page.mouse.up()
+    panned = page.evaluate(TRANSFORMS)
+    assert panned[0] == panned[1] != zoomed[0]
+    expect(page.get_by_test_id("compare-divider")).to_have_attribute("aria-valuenow", str(now)
+                                                                     .removesuffix(".0"))
+    page.screenshot(path=str(artifacts / "compare-mouse.png"))

@@ -15,9 +15,11 @@ import pytest
 from PIL import Image
 
 from backend.commands import AppContext, Reply, invoke
+from backend.core.in_process import InProcessExecutor
 from backend.core.optimizer import ImageOptimizer
 from backend.core.pool import ProcessPool
 from backend.settings_store import SettingsStore
+from backend.types import ImageSettings
 
 
 @pytest.fixture(scope="module")
@@ -189,3 +191,22 @@ def test_browser_previews_are_confined_to_the_session(
     message = refused(browser, real_photo, "forbidden")
     assert "outside this session" in message
     assert not os.listdir(session)
+
+
+def test_the_in_process_executor_previews_too(real_photo: Path) -> None:
+    with ImageOptimizer(InProcessExecutor()) as optimizer:
+        result = optimizer.preview_image(str(real_photo), ImageSettings(outputFormat="png"))
+    assert result.format == "png" and result.size == len(result.result.data)
+    assert not (real_photo.parent / "optimized").exists()
+
+
+def test_a_preview_sends_no_progress_event(
+    pool_optimizer: ImageOptimizer, context: AppContext, real_photo: Path,
+) -> None:
+    events: list[Any] = []
+    unsubscribe = pool_optimizer.subscribe(events.append)
+    try:
+        preview(context, real_photo)
+    finally:
+        unsubscribe()
+    assert events == []  # the page's progress arc belongs to batches

@@ -17,7 +17,7 @@
  *   updated. A `replace` placement saves as the default one: the view never replaces originals.
  * - "Apply to all" puts the tuned quality, Auto quality, format and resize into the Options and
  *   runs the last batch again with them. Escape or × closes without changes; focus goes back
- *   to the row.
+ *   to the row. Reopening a saved row starts from the settings it was saved with.
  */
 
 import { basename, formatBytes } from "./format.js";
@@ -96,6 +96,7 @@ export class CompareView {
     this.timer = null;
     this.haveOriginal = false;
     this.row = null;
+    this.savedWith = new Map(); // input path → the settings its saved output was made with
     this.stage = new CompareStage({ onZoom: (scale, fit) => this.renderZoom(scale, fit) });
     this.tuner = new CompareTuner({ contract, onChange: () => this.schedule() });
     this.build();
@@ -181,7 +182,7 @@ export class CompareView {
   open(result, settings) {
     this.row = result;
     this.title.textContent = `${TEXT.title}: ${basename(result.original_path)}`;
-    this.tuner.set(settings);
+    this.tuner.set(this.savedWith.get(result.original_path) ?? settings);
     this.tuner.setDisabled(false);
     this.haveOriginal = false;
     this.preview = null;
@@ -286,6 +287,7 @@ export class CompareView {
       });
       if (!result.success) throw new Error(result.error);
       this.row = result;
+      this.savedWith.set(result.original_path, settings);
       this.onSaved(result);
       this.status.textContent = TEXT.saved(basename(result.optimized_path));
     } catch (error) {
