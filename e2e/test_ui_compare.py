@@ -210,3 +210,28 @@ def test_a_stale_preview_never_replaces_a_newer_one_and_the_mouse_drives_the_vie
     expect(page.get_by_test_id("compare-divider")).to_have_attribute("aria-valuenow", str(now)
                                                                      .removesuffix(".0"))
     page.screenshot(path=str(artifacts / "compare-mouse.png"))
+
+
+def test_a_finger_drags_the_divider(
+    page: Page, server: Served, tmp_path: Path,
+) -> None:
+    open_app(page, server)
+    pick(page, [photo(tmp_path, "chelsea.png", "chelsea.jpg")])
+    wait_for_results(page, 1)
+    open_compare(page)
+    box = page.get_by_test_id("compare-viewport").bounding_box()
+    handle = page.get_by_test_id("compare-divider").bounding_box()
+    assert box is not None and handle is not None
+    y = box["y"] + box["height"] / 2
+    start, end = handle["x"] + handle["width"] / 2, box["x"] + box["width"] * 0.8
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 2})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart",
+                                          "touchPoints": [{"x": start, "y": y}]})
+    for step in range(1, 6):
+        x = start + (end - start) * step / 5
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove",
+                                              "touchPoints": [{"x": x, "y": y}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    now = float(page.get_by_test_id("compare-divider").get_attribute("aria-valuenow") or 0)
+    assert abs(now - 80) < 1.5, now
