@@ -65,6 +65,11 @@ class _Facts:
 
     original_size: int = 0
     input_format: str | None = None
+    # A preview asks for a copy of the first frame handed to the encoder (resized, upright;
+    # None when no pixels were decoded): what it scores the result against. A copy, because
+    # it may be the source's own image, which is closed when the encode is done.
+    keep_pixels: bool = False
+    pixels: Image.Image | None = None
 
 
 def optimize_file(
@@ -148,13 +153,14 @@ class Encoded:
     format: str  # output format id
     kept: bool  # the output is a copy of the input
     search: Outcome | None  # what Auto quality / maxSize chose
+    pixels: Image.Image | None = None  # with ``keep_pixels``: see _Facts
 
 
 def encode_input(input_path: str, settings: ImageSettings, times: StageTimes,
-                 facts: _Facts | None = None) -> Encoded:
+                 facts: _Facts | None = None, *, keep_pixels: bool = False) -> Encoded:
     """Read, decode, resize and encode one input in memory (no file written). Raises the
-    image's problem as an OptimizerError."""
-    facts = facts if facts is not None else _Facts()
+    image's problem as an OptimizerError. ``keep_pixels``: see ``_Facts``."""
+    facts = facts if facts is not None else _Facts(keep_pixels=keep_pixels)
     mark = time.perf_counter()
     data = read_input(input_path)
     facts.original_size = len(data)
@@ -172,7 +178,8 @@ def encode_input(input_path: str, settings: ImageSettings, times: StageTimes,
         try:
             output_format = resolve_output_format(source.format, settings)
             meta = _Metadata.of(source, settings)
-            out, size, search = _encode(source, output_format, settings, times, mark, meta)
+            out, size, search = _encode(source, output_format, settings, times, mark, meta,
+                                        facts)
         finally:
             source.close()
         kept = (meta.as_is and output_format == source.format and size == source.oriented_size
@@ -184,7 +191,7 @@ def encode_input(input_path: str, settings: ImageSettings, times: StageTimes,
                 None if search.score is None else 100.0), target_met=search.target_met)
     if output_format == "svg":
         search = _svg_size_check(out, size, settings)
-    return Encoded(data, out, size, output_format, kept, search)
+    return Encoded(data, out, size, output_format, kept, search, facts.pixels)
 
 
 def _optimize_svg(input_path: str, data: bytes, settings: ImageSettings, times: StageTimes,
@@ -241,7 +248,7 @@ def _goal(settings: ImageSettings, quality: int) -> Goal | None:
 
 def _encode(
     source: Source, output_format: str, settings: ImageSettings, times: StageTimes, mark: float,
-    meta: _Metadata,
+    meta: _Metadata, facts: _Facts,
 ) -> tuple[bytes, tuple[int, int], Outcome | None]:
     """The output file's bytes, its (width, height), and what the quality search chose."""
     encoder = encoder_for(output_format)
@@ -298,6 +305,8 @@ def _encode(
     if upright is not None:
         picture.exif, picture.xmp, picture.iptc = upright.exif, upright.xmp, upright.iptc
     times.resize = time.perf_counter() - mark
+    if facts.keep_pixels:
+        facts.pixels = picture.image.copy()
 
     mark = time.perf_counter()
     if goal is not None:

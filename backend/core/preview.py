@@ -34,6 +34,7 @@ import importlib
 import io
 import math
 import time
+from collections.abc import Callable
 
 import msgspec
 from PIL import Image
@@ -100,13 +101,21 @@ def _preview(input_path: str, output_path: str, settings: ImageSettings, times: 
             downscaled = (f"downscaled for preview: {copy[0]}x{copy[1]} of {wanted[0]}x"
                           f"{wanted[1]} (above {PREVIEW_PIXELS // 1_000_000} MP a preview is "
                           "made from a smaller copy; Save encodes the full image)")
-        encoded = encode_input(input_path, settings, times)
-        upright = _upright_first_frame(source)
-        reference = upright if upright.size == encoded.size else resize(
-            _resized_first_frame(source, encoded.size), encoded.size)
+        encoded = encode_input(input_path, settings, times, keep_pixels=True)
+        fed = encoded.pixels
+        # The original's pixels upright at full size: the encoder's input when nothing was
+        # resized, else decoded again (only when needed).
+        upright = _Lazy(lambda: fed if fed is not None and fed.size == full
+                        else _upright_first_frame(source))
+        if fed is not None and fed.size == encoded.size:
+            reference = fed  # exactly what the encoder was given
+        elif encoded.size == full:
+            reference = upright()
+        else:
+            reference = resize(_resized_first_frame(source, encoded.size), encoded.size)
         score, metric = _score(encoded, reference)
         frames = source.frame_count
-        shown_original = (_original_image(source, upright, frames, downscaled is not None)
+        shown_original = (_original_image(source, upright, full, frames, downscaled is not None)
                           if want_original else None)
     finally:
         source.close()
@@ -248,22 +257,35 @@ def _as_png(image: Image.Image, icc: bytes | None, why: str) -> PreviewImage:
                         height=image.height, shownAs=why)
 
 
-def _original_image(source: Source, upright: Image.Image, frames: int,
+class _Lazy:
+    """A value computed on first use (decoding an image the common case never needs)."""
+
+    def __init__(self, make: Callable[[], Image.Image]) -> None:
+        self._make = make
+        self._value: Image.Image | None = None
+
+    def __call__(self) -> Image.Image:
+        if self._value is None:
+            self._value = self._make()
+        return self._value
+
+
+def _original_image(source: Source, upright: _Lazy, size: tuple[int, int], frames: int,
                     downscaled: bool) -> PreviewImage:
     spec = get_format(source.format)
     icc = source.image.info.get("icc_profile") or None
-    width, height = upright.size
+    width, height = size
     if downscaled:
-        copy = upright.resize(_fitting(upright.size), Image.Resampling.LANCZOS)
+        copy = upright().resize(_fitting(size), Image.Resampling.LANCZOS)
         return _as_png(copy, icc, f"a {copy.width}x{copy.height} PNG copy (the original is "
                                   f"{width}x{height})")
     if frames > 1:
-        return _as_png(upright, icc, f"first frame of {frames}")
+        return _as_png(upright(), icc, f"first frame of {frames}")
     if source.format not in BROWSER_FORMATS:
-        return _as_png(upright, icc, f"{spec.label} shown as PNG (browsers cannot draw "
-                                     f"{spec.label})")
+        return _as_png(upright(), icc, f"{spec.label} shown as PNG (browsers cannot draw "
+                                       f"{spec.label})")
     if source.orientation != 1 and source.format != "jpeg":
-        return _as_png(upright, icc, "turned upright (EXIF orientation)")
+        return _as_png(upright(), icc, "turned upright (EXIF orientation)")
     return PreviewImage(mime=spec.mime, data=source.data, width=width, height=height)
 
 
