@@ -83,6 +83,10 @@ def test_compare_divider_zoom_retune_and_save(
     expect_still(page, IDLE, timeout=60)
     expect(page.get_by_test_id("compare-quality-value")).to_contain_text("30%")
     page.screenshot(path=str(artifacts / "compare-quality-30.png"))
+    page.get_by_test_id("compare-zoom-200").click()
+    page.wait_for_timeout(300)  # the zoom buttons' highlight fades in 0.15 s
+    page.screenshot(path=str(artifacts / "compare-quality-30-200.png"))
+    page.get_by_test_id("compare-zoom-fit").click()
 
     # Save: the file on disk is that preview, the row says so.
     page.get_by_test_id("compare-save").click()
