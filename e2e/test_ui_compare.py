@@ -6,12 +6,14 @@ clear messages for a vanished and a corrupt file. Screenshots of each state go t
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from conftest import expect_still
 from PIL import Image
 from playwright.sync_api import Page, expect
+from test_ui_browser import SAMPLES as SKIMAGE_DATA
 from test_ui_browser import open_app, photo, pick, wait_for_results
 
 if TYPE_CHECKING:
@@ -239,3 +241,35 @@ def test_a_finger_drags_the_divider(
     cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
     now = float(page.get_by_test_id("compare-divider").get_attribute("aria-valuenow") or 0)
     assert abs(now - 80) < 1.5, now
+
+
+NATURAL = """() => ['compare-original', 'compare-result'].map((id) => {
+    const img = document.querySelector(`[data-testid=${id}]`);
+    return [img.src.slice(0, 30), img.naturalWidth];
+})"""
+
+
+def test_svg_is_drawn_by_the_page_and_an_animation_by_its_first_frame(
+    page: Page, server: Served, tmp_path: Path, artifacts: Path,
+) -> None:
+    svg_data = Path(__file__).resolve().parent.parent / "tests" / "data" / "svg"
+    svg = Path(shutil.copy(svg_data / "tango-edit-copy.svg", tmp_path / "icon.svg"))
+    gif = Path(shutil.copy(SKIMAGE_DATA / "no_time_for_that_tiny.gif", tmp_path / "anim.gif"))
+    open_app(page, server)
+    pick(page, [svg, gif])
+    wait_for_results(page, 2)
+    rows = page.get_by_test_id("result-row")
+    names = [Path(rows.nth(i).get_attribute("data-original") or "").name for i in range(2)]
+
+    open_compare(page, names.index("icon.svg"))
+    sides = page.evaluate(NATURAL)
+    assert all(src.startswith("data:image/svg+xml") and width > 0 for src, width in sides), sides
+    expect(page.get_by_test_id("compare-facts")).to_contain_text("No score")
+    page.screenshot(path=str(artifacts / "compare-svg.png"))
+    page.keyboard.press("Escape")
+
+    open_compare(page, names.index("anim.gif"))
+    expect(page.get_by_test_id("compare-notes")).to_contain_text("both sides show the first frame")
+    sides = page.evaluate(NATURAL)
+    assert all(src.startswith("data:image/png") and width > 0 for src, width in sides), sides
+    page.screenshot(path=str(artifacts / "compare-animation.png"))

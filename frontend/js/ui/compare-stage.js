@@ -15,8 +15,9 @@
  * - Mouse and touch (pointer events): drag the divider's line or handle to move it, drag the
  *   picture to pan, wheel or pinch to zoom around the pointer. A click on the picture does not
  *   move the divider (Squoosh's habit), so panning never jumps it.
- * - "Fit" shows the whole image, never enlarged beyond 100 %; zoom runs from fit (or 10 %) to
- *   800 %. Panning stops at the image's edges; an image smaller than the window stays centred.
+ * - "Fit" shows the whole image: a large one shrunk to the window, a small one (an icon) enlarged
+ *   by the largest whole factor that fits, up to 800 %, so it is not a dot under the divider's
+ *   handle. Zoom runs from 10 % (or fit, when smaller) to 800 %. Panning stops at the image's edges; an image smaller than the window stays centred.
  */
 
 const TEXT = {
@@ -116,7 +117,9 @@ export class CompareStage {
   fitScale() {
     const { clientWidth: vw, clientHeight: vh } = this.root;
     if (!vw || !vh) return 1;
-    return Math.min(1, vw / this.width, vh / this.height);
+    const scale = Math.min(vw / this.width, vh / this.height);
+    // A small image is enlarged by a whole factor only (square pixels), up to the largest zoom.
+    return scale < 1 ? scale : Math.min(MAX_SCALE, Math.floor(scale));
   }
 
   fit() {

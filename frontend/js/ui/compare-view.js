@@ -33,7 +33,7 @@ const TEXT = {
   saving: "Saving…",
   applyAll: "Apply to all",
   encoding: "Encoding…",
-  ready: (ms) => `Encoded in ${Math.round(ms)} ms`,
+  ready: (ms) => `Preview made in ${Math.round(ms)} ms`,
   saved: (name) => `Saved as ${name}`,
   cannotPreview: (name, message) => `Cannot preview ${name}: ${message}`,
   cannotSave: (message) => `Could not save: ${message}`,
@@ -256,6 +256,7 @@ export class CompareView {
       this.stage.setImage("original", originalImg);
       this.stage.setSize(preview.originalWidth, preview.originalHeight);
       this.haveOriginal = true;
+      this.originalShownAs = preview.original.shownAs; // later answers do not resend it
     }
     this.stage.setImage("result", resultImg);
     this.stage.render();
@@ -338,8 +339,10 @@ export class CompareView {
       p.frames > 1 ? TEXT.frames(p.frames) : null,
       p.downscaled,
       p.targetMet === false ? TEXT.target(p.targetMessage) : null,
-      p.original?.shownAs ? TEXT.shown(TEXT.before, p.original.shownAs) : null,
-      p.result.shownAs ? TEXT.shown(TEXT.after, p.result.shownAs) : null,
+      ...[[TEXT.before, this.originalShownAs], [TEXT.after, p.result.shownAs]]
+        // The animation's line already says both sides show the first frame.
+        .filter(([, why]) => why && !(p.frames > 1 && why.startsWith("first frame")))
+        .map(([side, why]) => TEXT.shown(side, why)),
       p.scoreMetric,
     ].filter(Boolean);
     this.notes.replaceChildren(...notes.map((text) => el("li", "", text)));
