@@ -210,3 +210,12 @@ def test_a_preview_sends_no_progress_event(
     finally:
         unsubscribe()
     assert events == []  # the page's progress arc belongs to batches
+
+
+def test_bad_arguments_are_refused_naming_the_field(context: AppContext, real_photo: Path) -> None:
+    body = wire(invoke("preview_image", {"input_path": str(real_photo),
+                                         "settings": {"quality": {"global": 0}}}, context))
+    assert body["ok"] is False and body["error"]["kind"] == "validation"
+    assert "global" in body["error"]["message"]
+    body = wire(invoke("preview_image", {"input_path": str(real_photo), "orginal": True}, context))
+    assert body["error"]["kind"] == "validation" and "orginal" in body["error"]["message"]
