@@ -49,8 +49,9 @@ from backend.errors import (
     ValidationError,
     error_envelope,
 )
+from backend.preview_command import PreviewImageArgs, preview_image
 from backend.settings_store import PreferencesStore, SettingsStore
-from backend.types import AppPreferences, ImageSettings, OptimizationResult, Task
+from backend.types import AppPreferences, ImageSettings, OptimizationResult, PreviewResult, Task
 from backend.validation import convert, decode_tasks
 
 if TYPE_CHECKING:
@@ -270,6 +271,13 @@ def _optimize_images(context: AppContext, args: OptimizeImagesArgs) -> list[Opti
     for root in args.roots or ():
         _confine(context, root)
     return context.optimizer.optimize_images(tasks, roots=args.roots)
+
+
+@register_command("preview_image", PreviewImageArgs, aliases={"inputPath": "input_path"})
+def _preview_image(context: AppContext, args: PreviewImageArgs) -> PreviewResult:
+    """Encode one image in the pool, write nothing (``backend/preview_command.py``)."""
+    _confine(context, args.input_path)
+    return preview_image(context.optimizer, args)
 
 
 @register_command("get_active_tasks", NoArgs)

@@ -41,12 +41,13 @@ from types import TracebackType
 from backend.core.executor import Executor, PoolInfo
 from backend.core.metrics import BenchmarkRecorder, BenchmarkReport
 from backend.core.paths import assign_output_paths
+from backend.core.previewing import run_preview
 from backend.core.progress import BatchProgress, Listener, ProgressHub
 from backend.core.protocol import Done
 from backend.core.replace import backup_prefix, new_batch
 from backend.core.scheduler import Job
 from backend.errors import ValidationError
-from backend.types import ImageSettings, OptimizationResult, Task
+from backend.types import ImageSettings, OptimizationResult, PreviewResult, Task
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +183,11 @@ class ImageOptimizer:
 
     def optimize_image(self, task: Task) -> OptimizationResult:
         return self.optimize_images([task])[0]
+
+    def preview_image(self, input_path: str, settings: ImageSettings, *,
+                      original: bool = False) -> PreviewResult:
+        """Encode one image in the pool without writing it (see ``core/previewing.py``)."""
+        return run_preview(self._executor, input_path, settings, original=original)
 
     def subscribe(self, listener: Callable[..., None]) -> Callable[[], None]:
         """Call ``listener(event)`` for every progress event; returns the unsubscribe function."""

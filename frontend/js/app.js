@@ -32,6 +32,7 @@ import { OptionsMenu } from "./ui/options-menu.js";
 import { announcement, ProgressArc } from "./ui/progress-arc.js";
 import { ProgressTracker } from "./ui/progress-tracker.js";
 import { ResultsList } from "./ui/results-list.js";
+import { CompareView } from "./ui/compare-view.js";
 import { placementHint, SettingsPanel } from "./ui/settings-panel.js";
 import { acceptList } from "./ui/contract.js";
 import { SettingsSaver } from "./ui/settings.js";
@@ -84,7 +85,9 @@ class App {
       onDownloadAll: (paths) =>
         downloadAll(paths).catch((e) => this.showError("Download failed", e)),
       onRevert: (batch) => this.revert(batch),
+      onOpen: (result) => this.compare?.open(result, this.lastBatch?.settings ?? this.menu.getSettings()),
     });
+    this.lastBatch = null; // {paths, roots, settings} of the batch the results list shows
     this.dropzone = new Dropzone({
       onFiles: (files) => this.run(files),
       onPick: () => this.pick(),
@@ -105,6 +108,13 @@ class App {
   async start(info) {
     document.getElementById("app-version").textContent = `v${info.version}`;
     this.menu.setup(info.contract);
+    this.compare = new CompareView({
+      contract: info.contract,
+      invoke,
+      onSaved: (result) => this.results.update(result),
+      onApplyAll: (fields) => this.applyToAll(fields),
+      onClosed: (path) => this.results.focusRow(path),
+    });
     this.panel.setup(info.contract, info.shell);
     this.dropzone.setAccept(acceptList(info.contract));
     let settings = info.contract.defaults;
@@ -229,6 +239,7 @@ class App {
       }
     }
     this.clearTimers();
+    this.lastBatch = { paths, roots, settings };
     this.cancelRequested = false;
     this.cancelButton.disabled = false;
     this.cancelButton.textContent = "Cancel";
@@ -253,6 +264,14 @@ class App {
     this.setState("done");
     this.announce(announcement(final));
     this.fadeBackLater();
+  }
+
+  /** The compare view's "Apply to all": its options become the Options, the batch runs again. */
+  async applyToAll(fields) {
+    if (this.isBusy() || !this.lastBatch) return;
+    this.menu.setSettings({ ...this.menu.getSettings(), ...fields });
+    this.menu.changed();
+    await this.optimize({ paths: this.lastBatch.paths, roots: this.lastBatch.roots });
   }
 
   fadeBackLater() {
