@@ -80,6 +80,7 @@ class DaskExecutor:
         self._completed: list[str] = []
         self._tokens: dict[int, str] = {}  # batch id -> its token (the workers' stop flag)
         self._slots: dict[str, int] = {}  # worker name -> benchmark slot (kept over restarts)
+        self._pids: dict[str, int] = {}  # worker address -> pid (the scheduler does not say)
         self._thread: threading.Thread | None = None
         self._topic = f"image-optimizer-{uuid.uuid4().hex}"
         self._names = itertools.count(1)
@@ -105,7 +106,7 @@ class DaskExecutor:
         try:
             wait_for_workers(client, self.address, self._timeout)
             client.subscribe_topic(self._topic, self._on_start_event)
-            client.run(worker_side.warm)
+            self._pids.update(client.run(worker_side.warm))
         except BaseException:
             client.close()
             with self._cond:
@@ -152,20 +153,18 @@ class DaskExecutor:
             return flying + self._state.queue.inputs()
 
     def info(self) -> PoolInfo:
-        workers = self._workers()
+        workers = self._worker_pids()
         with self._cond:
             state = self._state
             in_flight = sum(len(f.unsettled()) for f in self._flights.values())
-            pids = [w.get("pid", 0) for w in workers]
             return PoolInfo(
-                workers=state.size, alive=len(workers), ready=sum(w.get("nthreads", 1)
-                                                                  for w in workers),
+                workers=state.size, alive=len(workers), ready=len(workers),
                 started=state.started, busy=min(len(self._flights), state.size),
                 queued=state.queue.queued, inFlight=in_flight, batches=len(state.batches),
                 restarts=state.restarts, startMethod=self.start_method, cpuCount=cpu_count(),
-                pids=pids,
-                processes=[WorkerState(slot=i, pid=w.get("pid", 0), ready=True, current=None,
-                                       held=0) for i, w in enumerate(workers)],
+                pids=list(workers.values()),
+                processes=[WorkerState(slot=i, pid=pid, ready=True, current=None, held=0)
+                           for i, pid in enumerate(workers.values())],
             )
 
     def shutdown(self) -> None:
@@ -184,16 +183,25 @@ class DaskExecutor:
 
     # ── the cluster side ────────────────────────────────────────────────────────────────────
 
-    def _workers(self) -> list[dict[str, Any]]:
+    def _workers(self) -> dict[str, dict[str, Any]]:
         if self._client is None:
-            return []
+            return {}
         try:
-            return list(self._client.scheduler_info(n_workers=-1)["workers"].values())
+            return dict(self._client.scheduler_info(n_workers=-1)["workers"])
         except Exception:  # the scheduler went away: info() reports no worker, it never raises
-            return []
+            return {}
 
     def _threads(self) -> int:
-        return sum(int(w.get("nthreads", 1)) for w in self._workers())
+        return sum(int(w.get("nthreads", 1)) for w in self._workers().values())
+
+    def _worker_pids(self) -> dict[str, int]:
+        """Worker address -> pid, asking only workers not seen before (a restarted one)."""
+        addresses = sorted(self._workers())
+        new = [a for a in addresses if a not in self._pids]
+        if new and self._client is not None:
+            with contextlib.suppress(Exception):
+                self._pids.update(self._client.run(os.getpid, workers=new, on_error="ignore"))
+        return {a: self._pids[a] for a in addresses if a in self._pids}
 
     def _stop(self, keys: list[str]) -> None:
         if keys and self._client is not None:
