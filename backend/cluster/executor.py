@@ -13,7 +13,8 @@ Decisions:
   flat over 100,000 images, bench/cluster.py). Chunks are the local pool's: big images alone,
   small ones up to 32 together, never more than a 1/(2·threads) share of what is queued.
 - ``size`` is the cluster's worker threads (each runs one image at a time, as a pool process
-  does); ``resize`` is refused: the cluster's size is the cluster's business.
+  does), looked at again every second while batches run, so workers that join or leave change
+  the window and the chunking; ``resize`` is refused: the cluster's size is its own business.
 - Cancel settles queued and in-flight images of the batch as cancelled at once, tells the
   workers to stop those tasks after their current image, and removes any output that a task
   finished after the cancel (the worker does, and the client does again when a late report
@@ -56,6 +57,7 @@ from backend.types import OptimizationResult
 log = logging.getLogger(__name__)
 
 WINDOW_PER_THREAD = 2
+SIZE_REFRESH = 1.0  # seconds between looks at the cluster's worker threads
 
 
 def _failed(job: Job, error: OptimizerError) -> OptimizationResult:
@@ -229,7 +231,13 @@ class DaskExecutor:
             self._cond.notify()
 
     def _loop(self) -> None:
+        sized = time.monotonic()
         while True:
+            if time.monotonic() - sized > SIZE_REFRESH:  # workers join and leave
+                sized = time.monotonic()
+                threads = self._threads()
+                with self._cond:
+                    self._state.size = max(1, threads)
             with self._cond:
                 while not self._completed and not self._can_submit():
                     if self._state.closing and not self._flights:
