@@ -54,7 +54,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     address = f"tcp://127.0.0.1:{_free_port()}"
     logs = tmp_path_factory.mktemp("dask")
     # No profiler: it samples every worker thread every 10 ms (see bench/cluster.py).
-    env = {**os.environ, "PYTHONPATH": str(REPO), "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False"}
+    env = {**os.environ, "PYTHONPATH": str(REPO),
+           "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False"}
     with (logs / "scheduler.log").open("w") as slog, (logs / "worker.log").open("w") as wlog:
         yield from _run_cluster(address, logs, env, slog, wlog)
 
