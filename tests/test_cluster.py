@@ -159,6 +159,7 @@ def test_a_worker_killed_mid_batch_is_replaced_and_the_batch_completes(
     assert not list(inputs[0].parent.rglob(f"*{PARTIAL_SUFFIX}"))
     wait_until(lambda: len(on_cluster.info().pids) == 2, timeout=30)  # the nanny restarted it
     assert set(on_cluster.info().pids) != pids_before
+    assert on_cluster.info().restarts >= 1  # its task started again on the other worker
 
 
 def test_cancel_settles_every_image_and_leaves_no_output_of_a_cancelled_one(

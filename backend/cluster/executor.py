@@ -21,7 +21,8 @@ Decisions:
   arrives: the filesystem is shared).
 - A lost worker: see ``flights.py`` (retried once elsewhere, then reported failed). A lost task's
   first images may have been written already: its retry rewrites them (atomically, same bytes).
-- Shutdown cancels and closes the client; the cluster itself lives on (it is not ours).
+- Shutdown cancels, waits (at most ``SHUTDOWN_WAIT``) for the stopped tasks to end, and closes
+  the client; the cluster itself lives on (it is not ours).
 """
 
 from __future__ import annotations
@@ -57,6 +58,9 @@ from backend.types import OptimizationResult
 log = logging.getLogger(__name__)
 
 WINDOW_PER_THREAD = 2
+# Shutdown waits this long for stopped tasks to end after their current image (a lost scheduler
+# never reports them); the cluster goes on without this client either way.
+SHUTDOWN_WAIT = 30.0
 SIZE_REFRESH = 1.0  # seconds between looks at the cluster's worker threads
 
 
@@ -80,6 +84,7 @@ class DaskExecutor:
         self._state = PoolState(1, remove_partials=remove_partial_files)
         self._flights: dict[str, Flight] = {}
         self._completed: list[str] = []
+        self._to_stop: list[str] = []  # task keys to stop, sent by the dispatcher thread
         self._tokens: dict[int, str] = {}  # batch id -> its token (the workers' stop flag)
         self._slots: dict[str, int] = {}  # worker name -> benchmark slot (kept over restarts)
         self._pids: dict[str, int] = {}  # worker address -> pid (the scheduler does not say)
@@ -87,6 +92,7 @@ class DaskExecutor:
         self._topic = f"image-optimizer-{uuid.uuid4().hex}"
         self._names = itertools.count(1)
         self._own_offset = clock_offset()
+        self._closed_by = float("inf")
 
     @property
     def size(self) -> int:
@@ -174,6 +180,7 @@ class DaskExecutor:
             if self._state.closing:
                 return
             self._state.closing = True
+            self._closed_by = time.monotonic() + SHUTDOWN_WAIT
         self.cancel()
         with self._cond:
             self._cond.notify()
@@ -211,19 +218,24 @@ class DaskExecutor:
                 self._client.run(worker_side.stop, keys, wait=False)
 
     def _on_start_event(self, event: tuple[float, Any]) -> None:
-        key = str(event[1][0])
+        key = str(event[1][0])  # on Dask's event loop: no blocking call to the cluster here
         with self._cond:
             flight = self._flights.get(key)
-            if flight is None or not flight.started():
+            if flight is None:
+                return
+            give_up = flight.started()
+            if flight.starts > 1:
+                self._state.restarts += 1  # its worker was lost: it runs again elsewhere
+            if not give_up:
                 return
             flight.given_up = True
-            self._state.restarts += flight.starts - 1
             for job in flight.unsettled():
                 remove_partial_files(job.output_path)
                 self._state.settle(job, _failed(job, ProcessingError(
                     f"the Dask worker processing {job.input_path} was lost, also on the retry: "
                     "the image may need more memory than a worker has or trip a codec bug")))
-        self._stop([key])
+            self._to_stop.append(key)
+            self._cond.notify()
 
     def _done(self, future: Any) -> None:  # Dask's callback thread
         with self._cond:
@@ -239,13 +251,16 @@ class DaskExecutor:
                 with self._cond:
                     self._state.size = max(1, threads)
             with self._cond:
-                while not self._completed and not self._can_submit():
-                    if self._state.closing and not self._flights:
+                while not self._completed and not self._to_stop and not self._can_submit():
+                    if self._state.closing and (not self._flights
+                                                or time.monotonic() > self._closed_by):
                         return
                     self._cond.wait(0.5)
                 completed, self._completed = self._completed, []
+                to_stop, self._to_stop = self._to_stop, []
                 flights = [f for f in (self._flights.pop(k, None) for k in completed) if f]
                 planned = self._plan()
+            self._stop(to_stop)
             for flight in flights:
                 self._collect(flight)
             for flight in planned:
