@@ -165,7 +165,7 @@ def test_a_worker_killed_mid_batch_is_replaced_and_the_batch_completes(
 def test_cancel_settles_every_image_and_leaves_no_output_of_a_cancelled_one(
     on_cluster: ImageOptimizer, tmp_images: Callable[..., Path]
 ) -> None:
-    inputs = [tmp_images(f"c/p{i}.jpg", source="astronaut", size=(900 + i, 900), quality=95)
+    inputs = [tmp_images(f"c/p{i}.jpg", source="astronaut", size=(600 + i, 600), quality=95)
               for i in range(10)]
     tasks = [Task(input_path=str(p), settings=ImageSettings(outputFormat="avif")) for p in inputs]
     events: list[ProgressEvent] = []
