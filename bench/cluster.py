@@ -202,6 +202,16 @@ def flatness(cluster: ImageOptimizer, executor: DaskExecutor, scratch: Path,
                     scheduler_tasks_max=tasks_seen[0])
 
 
+def _growth(f: Flatness) -> list[str]:
+    if "10%" not in f.rss_mb_at or "100%" not in f.rss_mb_at:
+        return []
+    grown = f.rss_mb_at["100%"] - f.rss_mb_at["10%"]
+    per_image = grown * 1e6 / (f.images - f.images // 10)
+    return [f"growth from 10 % to 100 % done: {grown:.1f} MB, {per_image:.0f} bytes per image: "
+            "the batch's results, one per image, which the caller gets back; the futures and "
+            "the scheduler's tasks stay within the window.", ""]
+
+
 def render(report: Report) -> str:
     t = report.throughput
     lines = [
@@ -225,6 +235,7 @@ def render(report: Report) -> str:
             *[f"| {k} | {v} |" for k, v in f.rss_mb_at.items()],
             f"| peak | {f.rss_mb_peak} |", "",
             f"most tasks the scheduler held at once (sampled): {f.scheduler_tasks_max}", "",
+            *_growth(f),
         ]
     return "\n".join(lines)
 

@@ -192,8 +192,8 @@ def test_an_input_no_worker_can_see_fails_alone_and_says_why(
     on_cluster: ImageOptimizer, tmp_images: Callable[..., Path], tmp_path: Path
 ) -> None:
     good = tmp_images("v/ok.jpg", source="coffee", size=(120, 80))
-    # Shown to the client only: a folder the client has and no worker mounts. One machine here,
-    # so the path is removed once the batch is submitted, before a worker opens it.
+    # A folder the client named and no worker mounts. Client and workers share one machine
+    # here, so the folder is removed before the batch: the task still names the path.
     hidden = tmp_images("client-only/gone.jpg", source="coffee", size=(100, 70))
     shutil.rmtree(hidden.parent)
     results = on_cluster.optimize_images([Task(input_path=str(good)), Task(input_path=str(hidden))])
