@@ -127,7 +127,8 @@ class App {
     this.panel.setSettings(settings);
     this.showPlacement(settings);
     await listen(PROGRESS_EVENT, ({ payload }) => {
-      if (this.state === "working") this.tracker.onEvent(payload);
+      // A watched folder's batch has its own events: they must not move this batch's arc.
+      if (this.state === "working" && payload.source !== "watch") this.tracker.onEvent(payload);
     });
     // Not awaited: the window is usable before the Workers choice arrives.
     this.loadPreferences(info);
