@@ -53,9 +53,11 @@ from backend.preview_command import PreviewImageArgs, preview_image
 from backend.settings_store import PreferencesStore, SettingsStore
 from backend.types import AppPreferences, ImageSettings, OptimizationResult, PreviewResult, Task
 from backend.validation import convert, decode_tasks
+from backend.watch.commands import WATCH_COMMANDS
 
 if TYPE_CHECKING:
     from backend.core.optimizer import ImageOptimizer
+    from backend.watch.manager import WatchManager
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +79,8 @@ class AppContext:
     # Where replace batches keep their originals (None: replace.backups_root()); the optimizer
     # must be built with the same folder.
     backups: Path | None = None
+    # The watched folders (backend/watch/); None: this shell runs no watch service.
+    watch: WatchManager | None = None
 
     @cached_property
     def preferences(self) -> PreferencesStore:
@@ -356,6 +360,10 @@ def _save_preferences(context: AppContext, args: SavePreferencesArgs) -> AppPref
     # "Auto" (null) is one per CPU, whatever the environment said at launch.
     context.optimizer.set_workers(default_workers() if workers is None else workers)
     return saved
+
+
+for _watch_command in WATCH_COMMANDS:  # add/remove_watch_folder, get_watch_status
+    register_command(_watch_command.name, _watch_command.args_type)(_watch_command.handler)
 
 
 @register_command("get_app_info", NoArgs)

@@ -22,6 +22,7 @@ Pixels = Annotated[int, Meta(ge=1, le=100_000)]
 ResizeMode = Literal["none", "width", "height", "longest", "shortest"]
 ProgressStatus = Literal["processing", "complete", "error"]
 ResultStatus = Literal["ok", "error", "cancelled"]
+EventSource = Literal["watch"]
 # What survives of the source's metadata (the ICC profile is governed by ``icc``).
 MetadataMode = Literal["strip", "keep", "keep-no-location"]
 IccMode = Literal["keep", "srgb"]
@@ -226,6 +227,9 @@ class ProgressEvent(Struct, kw_only=True):
     progressPercentage: int
     status: ProgressStatus
     metadata: ProgressMetadata
+    # Beyond the original: who started the batch; None: the page or a command, "watch": the
+    # watch service (the page's own progress ignores those events).
+    source: EventSource | None = None
 
 
 PROGRESS_EVENT = "image_optimization_progress"

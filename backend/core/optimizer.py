@@ -47,7 +47,7 @@ from backend.core.protocol import Done
 from backend.core.replace import backup_prefix, new_batch
 from backend.core.scheduler import Job
 from backend.errors import ValidationError
-from backend.types import ImageSettings, OptimizationResult, PreviewResult, Task
+from backend.types import EventSource, ImageSettings, OptimizationResult, PreviewResult, Task
 
 log = logging.getLogger(__name__)
 
@@ -132,11 +132,12 @@ class ImageOptimizer:
 
     def optimize_images(
         self, tasks: list[Task], *, roots: list[str] | None = None, benchmark: bool = False,
-        on_progress: Listener | None = None,
+        on_progress: Listener | None = None, source: EventSource | None = None,
     ) -> list[OptimizationResult]:
         """Optimize every task; results in task order. ``roots``: what was dropped or named, whose
         tree ``output: folder`` mirrors (see ``paths.batch_root``). ``on_progress`` gets this
-        batch's events only (on the progress thread), in addition to every subscriber."""
+        batch's events only (on the progress thread), in addition to every subscriber.
+        ``source`` marks this batch's events (``"watch"``: the watch service's)."""
         tasks = _check_tasks(tasks)
         if not tasks:
             return []
@@ -148,7 +149,7 @@ class ImageOptimizer:
                     else backup_prefix(backups, i))
                 for i, (t, out) in enumerate(zip(tasks, outputs, strict=True))]
         started = time.monotonic()
-        progress = self._hub.open(len(jobs), started, on_progress)
+        progress = self._hub.open(len(jobs), started, on_progress, source)
         recorder = None
         if benchmark:
             warm = self._executor.info().ready == self.workers

@@ -37,6 +37,7 @@ import { placementHint, SettingsPanel } from "./ui/settings-panel.js";
 import { acceptList } from "./ui/contract.js";
 import { SettingsSaver } from "./ui/settings.js";
 import { Toaster } from "./ui/toast.js";
+import { WatchPanel } from "./ui/watch-panel.js";
 import { WorkersOption } from "./ui/workers-option.js";
 
 const PROGRESS_EVENT = "image_optimization_progress";
@@ -77,6 +78,12 @@ class App {
       patchSettings: (fields) => this.menu.patch(fields),
       savePreferences: (fields) => this.savePreferences(fields),
       pickFolder: () => pickFolder(),
+      onError: (prefix, error) => this.showError(prefix, error),
+    });
+    this.watch = new WatchPanel({
+      invoke,
+      getSettings: () => this.menu.getSettings(),
+      pickFolder: canDownload() ? null : () => pickFolder(),
       onError: (prefix, error) => this.showError(prefix, error),
     });
     this.results = new ResultsList({
@@ -127,10 +134,12 @@ class App {
     this.panel.setSettings(settings);
     this.showPlacement(settings);
     await listen(PROGRESS_EVENT, ({ payload }) => {
-      if (this.state === "working") this.tracker.onEvent(payload);
+      // A watched folder's batch has its own events: they must not move this batch's arc.
+      if (this.state === "working" && payload.source !== "watch") this.tracker.onEvent(payload);
     });
     // Not awaited: the window is usable before the Workers choice arrives.
     this.loadPreferences(info);
+    this.watch.start();
     this.setState("idle");
     this.root.dataset.ready = "true";
   }
