@@ -13,6 +13,9 @@ Decisions where the SPEC is silent:
   MET" with the reason, and makes the exit status 1.
 - With ``--json`` stdout carries only the JSON array; the summary, skipped files and the benchmark
   report go to stderr. Ctrl-C cancels the batch (no partial files) and exits 130.
+- ``--cluster ADDRESS`` (or $IMAGE_OPTIMIZER_CLUSTER) runs the batch on a Dask cluster
+  (backend/cluster_option.py); a scheduler that cannot be reached, or has no worker, exits 2:
+  nothing was tried, as with a bad flag.
 """
 
 from __future__ import annotations
@@ -29,11 +32,11 @@ from typing import TYPE_CHECKING, Any, TextIO, get_args
 
 import msgspec
 
-from backend import worker_count
+from backend import cluster_option, worker_count
 from backend.core.discovery import Skipped, expand_paths
 from backend.core.formats.registry import OUTPUT_CHOICES
 from backend.core.quality_targets import DEFAULT_LEVEL, LEVEL_NAMES, LEVELS
-from backend.errors import OptimizerError, ValidationError
+from backend.errors import ClusterError, OptimizerError, ValidationError
 from backend.human_bytes import format_bytes
 from backend.logging_setup import configure_logging
 from backend.types import (
@@ -63,15 +66,8 @@ class UsageError(Exception):
     pass
 
 
-def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="image-optimizer",
-        description="Compress, resize and convert images. With no command, opens the window.",
-    )
-    sub = parser.add_subparsers(dest="command")
-
-    opt = sub.add_parser("optimize", help="optimize images or folders of images")
-    opt.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
+def _add_image_flags(opt: argparse.ArgumentParser) -> None:
+    """The image options `optimize` and `watch` share (read by settings_from_args)."""
     opt.add_argument("--quality", type=int, metavar="N", help="1-100; 100 = lossless")
     opt.add_argument("--format", choices=OUTPUT_CHOICES, help="output format (default: original)")
     opt.add_argument("--resize", choices=get_args(ResizeMode), help="which edge --size applies to")
@@ -103,10 +99,35 @@ def _build_parser() -> argparse.ArgumentParser:
                      help="colour profile: keep (default) or convert to sRGB and drop it")
     opt.add_argument("--chroma", choices=[*_CHROMA_FLAGS, *get_args(ChromaMode)],
                      help="JPEG/AVIF chroma subsampling: auto (default), 444 or 420")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="image-optimizer",
+        description="Compress, resize and convert images. With no command, opens the window.",
+    )
+    sub = parser.add_subparsers(dest="command")
+
+    opt = sub.add_parser("optimize", help="optimize images or folders of images")
+    opt.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
+    _add_image_flags(opt)
     opt.add_argument("--workers", type=int, metavar="N", help="worker processes")
+    opt.add_argument("--cluster", metavar="ADDRESS",
+                     help="run on a Dask cluster: tcp://HOST:8786 (or $IMAGE_OPTIMIZER_CLUSTER)")
     opt.add_argument("--recursive", action="store_true", help="descend into sub-folders")
     opt.add_argument("--json", action="store_true", help="print only the results as JSON")
     opt.add_argument("--benchmark", action="store_true", help="print a benchmark report")
+
+    watch = sub.add_parser("watch", help="optimize new images in folders as they appear")
+    watch.add_argument("paths", nargs="+", metavar="DIR", help="folders to watch")
+    _add_image_flags(watch)
+    watch.add_argument("--workers", type=int, metavar="N", help="worker processes")
+    watch.add_argument("--recursive", action="store_true", help="watch sub-folders too")
+    watch.add_argument("--db", metavar="FILE", help="the ledger (default: watch.sqlite3 in the "
+                       "user data folder)")
+    watch.add_argument("--settle", type=float, metavar="S",
+                       help="seconds a file must stay unchanged to count as complete (default 1)")
+    watch.add_argument("--json", action="store_true", help="one JSON result per line on stdout")
 
     rev = sub.add_parser("revert", help="put back the originals of a --replace batch")
     rev.add_argument("batch", nargs="?", metavar="BATCH", help="batch name (default: the last)")
@@ -227,23 +248,35 @@ def summarize(results: Sequence[OptimizationResult], seconds: float) -> str:
     return "\n".join(lines)
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def run_optimize(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from backend.core.optimizer import ImageOptimizer
     from backend.core.pool import ProcessPool, stop_process_helpers
 
     settings = settings_from_args(args)
-    paths, skipped = expand_paths(args.paths, recursive=args.recursive, settings=settings)
+    found = expand_paths(args.paths, recursive=args.recursive, settings=settings)
+    paths, skipped = found.paths, found.skipped
+    if found.folders:
+        stderr.write(f"found {_count(len(paths), 'image')} in {_count(found.folders, 'folder')}"
+                     f" ({format_bytes(found.bytes)})\n")
     for item in skipped:
         stderr.write(f"skipped {item.path}: {item.reason}\n")
     tasks = [Task(input_path=p, output_path=None, settings=settings) for p in paths]
     try:
+        address = cluster_option.resolve(args.cluster, args.workers)
         # The CLI does not read the app's saved setting: scripts say what they want.
-        workers = worker_count.resolve(args.workers)
+        executor = (cluster_option.executor(address) if address
+                    else ProcessPool(worker_count.resolve(args.workers)))
     except OptimizerError as exc:
         raise UsageError(exc.message) from None
     try:
-        return _optimize(ImageOptimizer(ProcessPool(workers)), tasks, skipped, args, stdout,
-                         stderr)
+        return _optimize(ImageOptimizer(executor), tasks, skipped, args, stdout, stderr)
+    except ClusterError as exc:
+        stderr.write(f"image-optimizer: {exc.message}\n")
+        return EXIT_USAGE
     finally:
         # A command leaves no process behind: the pool joined its workers on the way out;
         # multiprocessing's own helpers would otherwise live until the interpreter exits.
@@ -325,6 +358,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "optimize":
             return run_optimize(args, sys.stdout, sys.stderr)
+        if args.command == "watch":
+            from backend.watch.cli import run_watch
+
+            try:
+                workers = worker_count.resolve(args.workers)
+                return run_watch(args, settings_from_args(args), workers, sys.stdout, sys.stderr)
+            except OptimizerError as exc:  # a bad worker count, a folder that is not there
+                raise UsageError(exc.message) from None
         if args.command == "revert":
             return run_revert(args, sys.stdout, sys.stderr)
         if args.command == "serve":

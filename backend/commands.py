@@ -12,7 +12,8 @@ Decisions:
 - ``optimize_images`` with an empty task list returns ``[]`` without touching the pool.
 - The browser shell confines every path argument to its session folder (``path_root``): the page
   only ever needs its uploads, so a leaked token could not read or write elsewhere on the disk.
-- ``pick_files`` with ``folders: true`` expands the chosen folders one level deep, like a drop.
+- ``pick_files`` with ``folders: true`` expands the chosen folders like a drop (``recursive``
+  as the page's "Include sub-folders" says).
 - ``save_preferences`` saves first and then resizes the running pool (a batch in progress goes on;
   see ProcessPool.resize), so a refused save changes nothing. This is where a worker count from
   the page enters, so it is checked here (msgspec's bounds, then this machine's); null ("Auto")
@@ -48,12 +49,15 @@ from backend.errors import (
     ValidationError,
     error_envelope,
 )
+from backend.preview_command import PreviewImageArgs, preview_image
 from backend.settings_store import PreferencesStore, SettingsStore
-from backend.types import AppPreferences, ImageSettings, OptimizationResult, Task
+from backend.types import AppPreferences, ImageSettings, OptimizationResult, PreviewResult, Task
 from backend.validation import convert, decode_tasks
+from backend.watch.commands import WATCH_COMMANDS
 
 if TYPE_CHECKING:
     from backend.core.optimizer import ImageOptimizer
+    from backend.watch.manager import WatchManager
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +79,8 @@ class AppContext:
     # Where replace batches keep their originals (None: replace.backups_root()); the optimizer
     # must be built with the same folder.
     backups: Path | None = None
+    # The watched folders (backend/watch/); None: this shell runs no watch service.
+    watch: WatchManager | None = None
 
     @cached_property
     def preferences(self) -> PreferencesStore:
@@ -117,6 +123,10 @@ class OptimizeImagesArgs(Struct, forbid_unknown_fields=True):
 
 class PickFilesArgs(Struct, forbid_unknown_fields=True):
     folders: bool = False
+    # As for a drop: chosen folders with their sub-folders, skipping what a batch with
+    # ``settings`` wrote before.
+    recursive: bool = False
+    settings: ImageSettings | None = None
 
 
 class RevertArgs(Struct, forbid_unknown_fields=True):
@@ -142,9 +152,12 @@ class SavePreferencesArgs(Struct, forbid_unknown_fields=True):
     preferences: AppPreferences
 
 
-class PathsResult(Struct):
+class PathsResult(Struct, omit_defaults=True):
     paths: list[str]
     skipped: list[Skipped]
+    folders: int = 0  # folders walked: the window asks before a large tree's batch
+    bytes: int = 0  # total size of ``paths``
+    roots: list[str] | None = None  # what was chosen: the tree a "folder" output mirrors
 
 
 class CancelResult(Struct):
@@ -264,6 +277,13 @@ def _optimize_images(context: AppContext, args: OptimizeImagesArgs) -> list[Opti
     return context.optimizer.optimize_images(tasks, roots=args.roots)
 
 
+@register_command("preview_image", PreviewImageArgs, aliases={"inputPath": "input_path"})
+def _preview_image(context: AppContext, args: PreviewImageArgs) -> PreviewResult:
+    """Encode one image in the pool, write nothing (``backend/preview_command.py``)."""
+    _confine(context, args.input_path)
+    return preview_image(context.optimizer, args)
+
+
 @register_command("get_active_tasks", NoArgs)
 def _get_active_tasks(context: AppContext, _args: NoArgs) -> list[str]:
     return context.optimizer.active_tasks()
@@ -281,8 +301,9 @@ def _pick_files(context: AppContext, args: PickFilesArgs) -> PathsResult:
             "pick_files needs the desktop window; in a browser, choose files with the page's picker"
         )
     chosen = context.pick_files(args.folders)
-    paths, skipped = expand_paths(chosen, recursive=False)
-    return PathsResult(paths=paths, skipped=skipped)
+    found = expand_paths(chosen, recursive=args.recursive, settings=args.settings)
+    return PathsResult(paths=found.paths, skipped=found.skipped, folders=found.folders,
+                       bytes=found.bytes, roots=chosen or None)
 
 
 @register_command("revert_batch", RevertArgs)
@@ -307,8 +328,9 @@ def _pick_folder(context: AppContext, _args: NoArgs) -> FolderResult:
 def _expand_paths(context: AppContext, args: ExpandPathsArgs) -> PathsResult:
     for path in args.paths:
         _confine(context, path)
-    paths, skipped = expand_paths(args.paths, recursive=args.recursive, settings=args.settings)
-    return PathsResult(paths=paths, skipped=skipped)
+    found = expand_paths(args.paths, recursive=args.recursive, settings=args.settings)
+    return PathsResult(paths=found.paths, skipped=found.skipped, folders=found.folders,
+                       bytes=found.bytes)
 
 
 @register_command("load_settings", NoArgs)
@@ -338,6 +360,10 @@ def _save_preferences(context: AppContext, args: SavePreferencesArgs) -> AppPref
     # "Auto" (null) is one per CPU, whatever the environment said at launch.
     context.optimizer.set_workers(default_workers() if workers is None else workers)
     return saved
+
+
+for _watch_command in WATCH_COMMANDS:  # add/remove_watch_folder, get_watch_status
+    register_command(_watch_command.name, _watch_command.args_type)(_watch_command.handler)
 
 
 @register_command("get_app_info", NoArgs)

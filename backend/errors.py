@@ -9,6 +9,7 @@
     ├── OutputError                 kind "io"           reading the input or writing the output
     ├── CancelledError              kind "cancelled"    the batch was cancelled
     ├── PoolError                   kind "pool"         worker pool state or capacity
+    │   └── ClusterError            kind "pool"         the Dask cluster cannot be reached or used
     ├── UnknownCommandError         kind "unknown_command"  no such command in the registry
     ├── UnsupportedCommandError     kind "unsupported"  this shell cannot do it (a native dialog in
     │                                                   a browser tab)
@@ -89,6 +90,10 @@ class PoolError(OptimizerError):
     http_status = 503
 
 
+class ClusterError(PoolError):
+    """The Dask scheduler is unreachable or has no workers: nothing of the batch can run."""
+
+
 class UnknownCommandError(OptimizerError):
     kind = "unknown_command"
     http_status = 404
@@ -126,3 +131,12 @@ def status_for_kind(kind: str, default: int = 400) -> int:
         if cls.kind == kind:
             return cls.http_status
     return default
+
+
+def error_of_kind(kind: str, message: str, *, path: str | None = None) -> OptimizerError:
+    """The exception for an envelope's ``kind``: a failure reported across a process boundary
+    (a worker's result) raised again in the parent with its own kind and words."""
+    for cls in _subclasses(OptimizerError):
+        if cls.kind == kind:
+            return cls(message, path=path)
+    return OptimizerError(message, path=path)

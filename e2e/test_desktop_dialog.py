@@ -153,6 +153,8 @@ def test_files_typed_into_the_native_dialog_are_optimized_beside_their_sources(
     assert reply["result"] == {
         "paths": [str(path) for path in photos],
         "skipped": [{"path": str(notes), "reason": reply["result"]["skipped"][0]["reason"]}],
+        "bytes": sum(path.stat().st_size for path in photos),
+        "roots": [str(path) for path in [*photos, notes]],
     }
     rows = desktop.cdp.wait_for(RESULT_ROWS % len(photos), "a result row per photo", RESULT_TIMEOUT)
     assert rows == [{"path": str(path), "status": "ok"} for path in photos]

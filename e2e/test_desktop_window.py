@@ -256,3 +256,46 @@ def test_settings_panel_replace_a_dropped_folder_tree_then_revert(
     notes = cdp.evaluate(
         "[...document.querySelectorAll('.result__note')].map((n) => n.textContent)")
     assert notes == ["Original restored", "Original restored"]
+
+
+def test_a_large_dropped_tree_asks_first_then_mirrors_into_one_folder(
+    desktop: Desktop, tmp_path: Path, artifacts: Path
+) -> None:
+    cdp = desktop.cdp
+    shoot, out = tmp_path / "shoot", tmp_path / "web"
+    names = [f"day1/{i:03}.png" for i in range(60)] + [f"day2/{i:03}.png" for i in range(45)]
+    for i, name in enumerate(names):
+        path = shoot / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (24, 16), (i, 255 - i, 80)).save(path)
+    cdp.evaluate(f"""(() => {{
+        document.getElementById('settings-button').click();
+        const folder = document.getElementById('output-folder');
+        folder.value = {json.dumps(str(out))};
+        folder.dispatchEvent(new Event('change'));
+        const select = document.getElementById('output-select');
+        select.value = 'folder';
+        select.dispatchEvent(new Event('change'));
+        document.getElementById('settings-close').click();
+    }})()""")
+    cdp.wait_for("!document.getElementById('settings-panel').open", "the panel closed")
+
+    ask = "document.querySelector('[data-testid=\"batch-confirm\"]')"
+    assert drag_and_drop(desktop.display, [shoot]) == "CopyAction"
+    found = cdp.wait_for(f"{ask}?.open && {ask}.textContent", "the question before the batch")
+    assert "Found 105 images in 3 folders" in found
+    assert f"saved in {out}" in found
+    shot = base64.b64decode(cdp.call("Page.captureScreenshot", format="png")["data"])
+    (artifacts / "desktop-large-drop-confirm.png").write_bytes(shot)
+    cdp.evaluate(f"{ask}.querySelector('[data-testid=\"batch-confirm-cancel\"]').click()")
+    cdp.wait_for(f"!{ask}.open && document.getElementById('app').dataset.state === 'idle'",
+                 "the question declined")
+    assert not out.exists()  # declined: nothing written
+
+    assert drag_and_drop(desktop.display, [shoot]) == "CopyAction"
+    cdp.wait_for(f"{ask}.open", "the question again")
+    cdp.evaluate(f"{ask}.querySelector('[data-testid=\"batch-confirm-start\"]').click()")
+    cdp.wait_for("document.querySelectorAll('[data-testid=\"result-row\"]').length === 105",
+                 "a result row for each image")
+    written = sorted(str(p.relative_to(out)) for p in out.rglob("*.png"))
+    assert written == sorted(names)  # the tree below the dropped folder, no -2 suffixes

@@ -12,6 +12,8 @@ import pytest
 import skimage.data
 from PIL import Image
 
+from backend.human_bytes import format_bytes
+
 ENV = {**os.environ, "PYTHONWARNINGS": "error"}
 
 
@@ -97,6 +99,8 @@ def test_folder_is_expanded_and_unsupported_files_are_listed_as_skipped(
     )
     assert "notes.txt" in proc.stderr
     assert "skipped" in proc.stderr
+    size = format_bytes(sum(p.stat().st_size for p in photos))
+    assert f"found {len(photos)} images in 1 folder ({size})" in proc.stderr
     assert proc.returncode == 1  # something asked for was not optimized
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -311,6 +312,26 @@ def test_pick_files_expands_what_the_dialog_returned(
     assert asked == [False, True]
     assert chosen["paths"] == [str(photos[1]), str(photos[0])]
     assert chosen["skipped"] == [{"path": str(notes), "reason": "not an image"}]
+    assert chosen["roots"] == [str(photos[0].parent), str(notes)]
+    assert chosen["folders"] == 1
+    assert chosen["bytes"] == sum(os.path.getsize(p) for p in chosen["paths"])
+
+
+def test_pick_files_walks_sub_folders_when_asked_and_skips_earlier_outputs(
+    optimizer: ImageOptimizer, tmp_images: Callable[..., Path], tmp_path: Path
+) -> None:
+    top = tmp_images("tree/top.png", size=(8, 8))
+    deep = tmp_images("tree/sub/deep.jpg", size=(8, 8))
+    tmp_images("tree/sub/deep-small.jpg", size=(8, 8))  # named like an earlier "beside" output
+    desktop = AppContext(optimizer=optimizer, settings=SettingsStore(tmp_path), shell="desktop",
+                         pick_files=lambda _folders: [str(top.parent)])
+    beside = {"output": "beside", "suffix": "-small"}
+    flat = ok(invoke("pick_files", {"folders": True}, desktop))
+    tree = ok(invoke("pick_files", {"folders": True, "recursive": True, "settings": beside},
+                     desktop))
+    assert flat["paths"] == [str(top)]
+    assert tree["paths"] == [str(deep), str(top)]
+    assert tree["folders"] == 2
 
 
 def test_browser_context_refuses_paths_outside_its_session(

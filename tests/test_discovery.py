@@ -62,7 +62,8 @@ def test_folder_is_expanded_sorted_without_subfolders(
     tmp_path: Path, tmp_images: Callable[..., Path]
 ) -> None:
     album = make_folder(tmp_path, tmp_images)
-    images, skipped = expand_paths([str(album)])
+    found = expand_paths([str(album)])
+    images, skipped = found.paths, found.skipped
     assert images == [str(album / n) for n in ("a.jpg", "b.png", "broken.jpg", "c.webp")]
     assert skipped == [Skipped(path=str(album / "layers.psd"), reason="unsupported format: .psd"),
                        Skipped(path=str(album / "notes.txt"), reason="not an image")]
@@ -72,9 +73,25 @@ def test_recursive_expansion_includes_subfolders_but_not_our_outputs(
     tmp_path: Path, tmp_images: Callable[..., Path]
 ) -> None:
     album = make_folder(tmp_path, tmp_images)
-    images, _ = expand_paths([str(album)], recursive=True)
+    found = expand_paths([str(album)], recursive=True)
+    images = found.paths
     assert str(album / "nested" / "deep.gif") in images
     assert not any("optimized" in p or ".hidden" in p for p in images)
+
+
+def test_expansion_counts_the_folders_walked_and_the_bytes_found(
+    tmp_path: Path, tmp_images: Callable[..., Path]
+) -> None:
+    album = make_folder(tmp_path, tmp_images)
+    loose = tmp_images("loose.png", size=(8, 8))
+    flat = expand_paths([str(album), str(loose)])
+    deep = expand_paths([str(album), str(loose)], recursive=True)
+    # album/ and album/nested/ (optimized/ and hidden entries are not walked).
+    assert (flat.folders, deep.folders) == (1, 2)
+    for found in (flat, deep):
+        assert found.bytes == sum(os.path.getsize(p) for p in found.paths)
+        assert found.bytes > 0
+    assert deep.bytes - flat.bytes == os.path.getsize(album / "nested" / "deep.gif")
 
 
 def test_files_keep_their_order_and_duplicates_are_dropped(
@@ -84,7 +101,8 @@ def test_files_keep_their_order_and_duplicates_are_dropped(
     os.symlink(album / "b.png", tmp_path / "link.png")
     given = [str(album / "c.webp"), str(album / "a.jpg"), str(album / "c.webp"),
              str(tmp_path / "link.png"), str(album)]
-    images, skipped = expand_paths(given)
+    found = expand_paths(given)
+    images, skipped = found.paths, found.skipped
     assert images == [str(album / "c.webp"), str(album / "a.jpg"), str(tmp_path / "link.png"),
                       str(album / "broken.jpg")]
     assert len(skipped) == 2
@@ -101,8 +119,9 @@ def test_explicit_files_are_judged_by_content_then_extension(
     real_png_named_bin.write_bytes(png_as_jpg.read_bytes())
     psd = tmp_path / "Layers.PSD"
     psd.write_bytes(b"8BPS\x00\x01")
-    images, skipped = expand_paths([str(p) for p in (png_as_jpg, text_as_jpg, unknown,
+    found = expand_paths([str(p) for p in (png_as_jpg, text_as_jpg, unknown,
                                                     real_png_named_bin, psd)])
+    images, skipped = found.paths, found.skipped
     assert images == [str(png_as_jpg), str(text_as_jpg), str(real_png_named_bin)]
     assert skipped == [Skipped(path=str(unknown), reason="not an image"),
                        Skipped(path=str(psd), reason="unsupported format: .psd")]
@@ -112,7 +131,8 @@ def test_missing_and_unreadable_paths_are_skipped_with_reasons(
     tmp_path: Path, unprivileged: Any
 ) -> None:
     os.symlink(tmp_path / "nowhere.png", tmp_path / "dangling.png")
-    images, skipped = expand_paths([str(tmp_path / "gone.jpg"), str(tmp_path / "dangling.png")])
+    found = expand_paths([str(tmp_path / "gone.jpg"), str(tmp_path / "dangling.png")])
+    images, skipped = found.paths, found.skipped
     assert images == []
     assert [s.reason for s in skipped] == ["not found", "not found (broken link)"]
 
@@ -122,7 +142,8 @@ def test_missing_and_unreadable_paths_are_skipped_with_reasons(
     secret.chmod(0o000)
     closed = unprivileged.folder / "closed"
     closed.mkdir(mode=0o700)
-    images, skipped = unprivileged(lambda: expand_paths([str(secret), str(closed)]))
+    found = unprivileged(lambda: expand_paths([str(secret), str(closed)]))
+    images, skipped = found.paths, found.skipped
     assert images == []
     assert skipped == [Skipped(path=str(secret), reason="permission denied"),
                        Skipped(path=str(closed), reason="permission denied")]

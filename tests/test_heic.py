@@ -142,7 +142,8 @@ def test_heic_files_are_accepted_when_folders_are_expanded(
 ) -> None:
     for name in ("a.heic", "b.HEIF", "c.hif"):
         save_heic(photo, tmp_path / name)
-    images, skipped = expand_paths([str(tmp_path)])
+    found = expand_paths([str(tmp_path)])
+    images, skipped = found.paths, found.skipped
     assert [Path(p).name for p in images] == ["a.heic", "b.HEIF", "c.hif"] and skipped == []
 
 

@@ -156,7 +156,8 @@ def test_jxl_input_is_read_and_original_writes_jxl(tmp_path: Path) -> None:
     photo = load_real("astronaut").convert("RGB").resize((256, 256))
     src = tmp_path / "astronaut.jxl"
     photo.save(src, "JXL", lossless=True)
-    images, skipped = expand_paths([str(tmp_path)])
+    found = expand_paths([str(tmp_path)])
+    images, skipped = found.paths, found.skipped
     assert images == [str(src)] and skipped == []
     kept = optimize(src, "original", quality=100)
     assert kept.success, kept.error

@@ -100,7 +100,8 @@ def test_files_from_unrelated_folders_keep_their_whole_path_below_the_root() -> 
 def test_same_names_from_different_folders_never_become_numbered_copies(album: Path,
                                                                         tmp_path: Path) -> None:
     settings = decode_settings({"output": "folder", "outputFolder": str(tmp_path / "o")})
-    paths, _ = expand_paths([str(album)], recursive=True, settings=settings)
+    found = expand_paths([str(album)], recursive=True, settings=settings)
+    paths = found.paths
     outs = assign_output_paths([Task(input_path=p, settings=settings) for p in paths],
                                roots=[str(album)])
     assert sorted(os.path.relpath(o, tmp_path / "o") for o in outs) == [
@@ -108,6 +109,7 @@ def test_same_names_from_different_folders_never_become_numbered_copies(album: P
 
 
 def test_a_whole_drive_is_not_walked_recursively() -> None:
-    images, skipped = expand_paths(["/"], recursive=True)
+    found = expand_paths(["/"], recursive=True)
+    images, skipped = found.paths, found.skipped
     assert images == []
     assert [s.path for s in skipped] == ["/"] and "a whole drive" in skipped[0].reason

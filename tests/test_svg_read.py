@@ -167,6 +167,7 @@ def test_svg_and_svgz_are_recognised_by_content_and_kept_when_a_folder_is_expand
     folder.mkdir()
     for name in ("tango-undo.svg", "tango-edit-copy.svgz"):
         shutil.copy(DATA / name, folder / name)
-    images, skipped = expand_paths([str(folder)])
+    found = expand_paths([str(folder)])
+    images, skipped = found.paths, found.skipped
     assert images == [str(folder / "tango-edit-copy.svgz"), str(folder / "tango-undo.svg")]
     assert skipped == []

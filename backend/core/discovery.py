@@ -21,6 +21,8 @@ Decisions for :func:`expand_paths` (used by the CLI and the app's "expand droppe
   drive", since it would mean every image on the disk, our outputs among them.
 - Files keep the order they were given in; the same file given twice (also through a symlink or a
   folder and one of its files) is kept once, at its first position.
+- What was found is counted (images, their bytes, folders walked) so the window can say how big a
+  dropped tree is before the batch starts, and ask first when it is large.
 """
 
 from __future__ import annotations
@@ -55,6 +57,15 @@ class Skipped(Struct, kw_only=True):
 
     path: str
     reason: str
+
+
+class Discovery(Struct, kw_only=True):
+    """What :func:`expand_paths` found: the images in order, the skipped, and how much."""
+
+    paths: list[str]
+    skipped: list[Skipped]
+    folders: int = 0  # folders walked, the dropped ones included
+    bytes: int = 0  # total size of ``paths``
 
 
 def sniff_bytes(head: bytes) -> str | None:
@@ -144,25 +155,31 @@ def sniff_format(path: str) -> str | None:
         return None
 
 
-def _classify_file(path: str) -> str | None:
+def classify_file(path: str) -> str | None:
     """None when the file should be optimized, else the reason it is skipped."""
+    return _inspect(path)[0]
+
+
+def _inspect(path: str) -> tuple[str | None, int]:
+    """``classify_file``'s answer and the file's size, from the one open that reads its head."""
     try:
         with open_quietly(path) as fh:
             head = fh.read(SNIFF_BYTES)
+            size = os.fstat(fh.fileno()).st_size
     except FileNotFoundError:
-        return "not found"
+        return "not found", 0
     except PermissionError:
-        return "permission denied"
+        return "permission denied", 0
     except OSError as exc:
-        return f"cannot read: {exc.strerror or exc}"
+        return f"cannot read: {exc.strerror or exc}", 0
     if sniff_bytes(head) is not None:
-        return None
+        return None, size
     ext = os.path.splitext(path)[1].lower()
     if ext in SUPPORTED_EXTENSIONS:
-        return None
+        return None, size
     if ext in KNOWN_UNSUPPORTED_EXTENSIONS:
-        return f"unsupported format: {ext}"
-    return "not an image"
+        return f"unsupported format: {ext}", 0
+    return "not an image", 0
 
 
 class _OwnOutputs:
@@ -185,20 +202,38 @@ class _OwnOutputs:
         return self.suffix is not None and os.path.splitext(name)[0].endswith(self.suffix)
 
 
+def is_own_output(path: str, root: str, settings: ImageSettings | None) -> bool:
+    """Whether ``path``, a file somewhere below the folder ``root``, is one the rules above pass
+    over: hidden, in a hidden or ``optimized/`` folder or the output folder, or named with the
+    beside suffix (the watch service asks this for every file an event names)."""
+    own = _OwnOutputs(settings)
+    relative = os.path.relpath(path, root)
+    parts = relative.split(os.sep)
+    if relative.startswith(os.pardir) or own.file_is_ours(parts[-1]):
+        return True
+    folder = root
+    for part in parts[:-1]:
+        folder = os.path.join(folder, part)
+        if own.folder_is_ours(folder):
+            return True
+    return False
+
+
 def _is_filesystem_root(path: str) -> bool:
     real = os.path.realpath(path)
     return os.path.dirname(real) == real
 
 
-def _walk_folder(folder: str, recursive: bool, skipped: list[Skipped],
+def _walk_folder(folder: str, recursive: bool, found: Discovery,
                  own: _OwnOutputs) -> list[str]:
     """Files of ``folder`` in sorted order (sub-folders' files in place when recursive)."""
     try:
         with os.scandir(folder) as entries:
             ordered = sorted(entries, key=lambda e: e.name)
     except PermissionError:
-        skipped.append(Skipped(path=folder, reason="permission denied"))
+        found.skipped.append(Skipped(path=folder, reason="permission denied"))
         return []
+    found.folders += 1
     files: list[str] = []
     for entry in ordered:
         try:
@@ -207,7 +242,7 @@ def _walk_folder(folder: str, recursive: bool, skipped: list[Skipped],
             is_dir = False
         if is_dir:
             if recursive and not own.folder_is_ours(entry.path):
-                files.extend(_walk_folder(entry.path, recursive, skipped, own))
+                files.extend(_walk_folder(entry.path, recursive, found, own))
         elif not own.file_is_ours(entry.name):
             files.append(entry.path)
     return files
@@ -215,12 +250,12 @@ def _walk_folder(folder: str, recursive: bool, skipped: list[Skipped],
 
 def expand_paths(
     paths: list[str], recursive: bool = False, settings: ImageSettings | None = None,
-) -> tuple[list[str], list[Skipped]]:
-    """Dropped/given paths → (images to optimize, skipped files with reasons); ``settings``:
-    the batch's, so that its own earlier outputs are not taken for inputs."""
+) -> Discovery:
+    """Dropped/given paths → the images to optimize and the skipped files with reasons;
+    ``settings``: the batch's, so that its own earlier outputs are not taken for inputs."""
     own = _OwnOutputs(settings)
-    images: list[str] = []
-    skipped: list[Skipped] = []
+    found = Discovery(paths=[], skipped=[])
+    images, skipped = found.paths, found.skipped
     seen: set[str] = set()
 
     def consider(path: str) -> None:
@@ -228,9 +263,10 @@ def expand_paths(
         if key in seen:
             return
         seen.add(key)
-        reason = _classify_file(path)
+        reason, size = _inspect(path)
         if reason is None:
             images.append(path)
+            found.bytes += size
         else:
             skipped.append(Skipped(path=path, reason=reason))
 
@@ -241,10 +277,10 @@ def expand_paths(
                     "a whole drive: choose a folder inside it (every image on the disk would "
                     "be optimized)")))
                 continue
-            for file in _walk_folder(path, recursive, skipped, own):
+            for file in _walk_folder(path, recursive, found, own):
                 consider(file)
         elif os.path.lexists(path) and not os.path.exists(path):
             skipped.append(Skipped(path=path, reason="not found (broken link)"))
         else:
             consider(path)
-    return images, skipped
+    return found

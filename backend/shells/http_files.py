@@ -75,8 +75,9 @@ class SessionFiles:
                 continue
             upload.save(dest)
             saved[dest] = original
-        paths, refused = expand_paths(list(saved), recursive=False)
-        for item in refused:
+        found = expand_paths(list(saved), recursive=False)
+        paths = found.paths
+        for item in found.skipped:
             shutil.rmtree(os.path.dirname(item.path), ignore_errors=True)
             skipped.append(Skipped(path=saved.get(item.path, item.path), reason=item.reason))
         return PathsResult(paths=paths, skipped=skipped)

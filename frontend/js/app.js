@@ -25,16 +25,19 @@ import {
   prepareFiles,
   ready,
 } from "./bridge.js";
+import { BatchConfirm, needsConfirm } from "./ui/batch-confirm.js";
 import { Dropzone } from "./ui/dropzone.js";
 import { plural, skippedMessage } from "./ui/format.js";
 import { OptionsMenu } from "./ui/options-menu.js";
 import { announcement, ProgressArc } from "./ui/progress-arc.js";
 import { ProgressTracker } from "./ui/progress-tracker.js";
 import { ResultsList } from "./ui/results-list.js";
+import { CompareView } from "./ui/compare-view.js";
 import { placementHint, SettingsPanel } from "./ui/settings-panel.js";
 import { acceptList } from "./ui/contract.js";
 import { SettingsSaver } from "./ui/settings.js";
 import { Toaster } from "./ui/toast.js";
+import { WatchPanel } from "./ui/watch-panel.js";
 import { WorkersOption } from "./ui/workers-option.js";
 
 const PROGRESS_EVENT = "image_optimization_progress";
@@ -77,13 +80,21 @@ class App {
       pickFolder: () => pickFolder(),
       onError: (prefix, error) => this.showError(prefix, error),
     });
+    this.watch = new WatchPanel({
+      invoke,
+      getSettings: () => this.menu.getSettings(),
+      pickFolder: canDownload() ? null : () => pickFolder(),
+      onError: (prefix, error) => this.showError(prefix, error),
+    });
     this.results = new ResultsList({
       canDownload: canDownload(),
       onDownload: (path) => downloadFile(path).catch((e) => this.showError("Download failed", e)),
       onDownloadAll: (paths) =>
         downloadAll(paths).catch((e) => this.showError("Download failed", e)),
       onRevert: (batch) => this.revert(batch),
+      onOpen: (result) => this.compare?.open(result, this.lastBatch?.settings ?? this.menu.getSettings()),
     });
+    this.lastBatch = null; // {paths, roots, settings} of the batch the results list shows
     this.dropzone = new Dropzone({
       onFiles: (files) => this.run(files),
       onPick: () => this.pick(),
@@ -91,6 +102,7 @@ class App {
       onBusy: () => this.toaster.show("A batch is running: wait for it to finish, or cancel it"),
     });
     if (canDownload()) this.dropzone.setDefaultHint(BROWSER_HINT);
+    this.confirm = new BatchConfirm();
     this.cancelButton.addEventListener("click", () => this.cancel());
     // A pending option change is saved before the page goes away (reload, close, hide).
     window.addEventListener("pagehide", () => this.saver.flush());
@@ -103,6 +115,13 @@ class App {
   async start(info) {
     document.getElementById("app-version").textContent = `v${info.version}`;
     this.menu.setup(info.contract);
+    this.compare = new CompareView({
+      contract: info.contract,
+      invoke,
+      onSaved: (result) => this.results.update(result),
+      onApplyAll: (fields) => this.applyToAll(fields),
+      onClosed: (path) => this.results.focusRow(path),
+    });
     this.panel.setup(info.contract, info.shell);
     this.dropzone.setAccept(acceptList(info.contract));
     let settings = info.contract.defaults;
@@ -115,10 +134,12 @@ class App {
     this.panel.setSettings(settings);
     this.showPlacement(settings);
     await listen(PROGRESS_EVENT, ({ payload }) => {
-      if (this.state === "working") this.tracker.onEvent(payload);
+      // A watched folder's batch has its own events: they must not move this batch's arc.
+      if (this.state === "working" && payload.source !== "watch") this.tracker.onEvent(payload);
     });
     // Not awaited: the window is usable before the Workers choice arrives.
     this.loadPreferences(info);
+    this.watch.start();
     this.setState("idle");
     this.root.dataset.ready = "true";
   }
@@ -175,7 +196,10 @@ class App {
 
   async pick() {
     try {
-      const picked = await pickFiles();
+      const picked = await pickFiles({
+        recursive: this.preferences.recursiveDrops,
+        settings: this.menu.getSettings(),
+      });
       if (picked === null) this.dropzone.openFileInput();
       else await this.optimize(picked);
     } catch (error) {
@@ -205,20 +229,33 @@ class App {
     await this.optimize(prepared);
   }
 
-  async optimize({ paths = [], skipped = [], roots = null }) {
+  async optimize(prepared) {
+    const { paths = [], skipped = [], roots = null, folders = 0 } = prepared;
     if (skipped.length) this.toaster.show(skippedMessage(skipped), "warning");
     if (!paths.length) {
       if (this.state === "preparing") this.setState("idle");
       return;
     }
-    this.clearTimers();
     const settings = this.menu.getSettings();
+    if (needsConfirm(prepared)) {
+      // Still "preparing" while asking: drops are refused and the options stay as they are.
+      this.setState("preparing");
+      const go = await this.confirm.ask(prepared, placementHint(settings));
+      if (!go) {
+        this.announce("Nothing optimized.");
+        this.setState("idle");
+        return;
+      }
+    }
+    this.clearTimers();
+    this.lastBatch = { paths, roots, settings };
     this.cancelRequested = false;
     this.cancelButton.disabled = false;
     this.cancelButton.textContent = "Cancel";
     this.tracker.start(paths.length);
     this.setState("working");
-    this.announce(`Optimizing ${plural(paths.length, "image", "images")}…`);
+    const where = folders ? ` found in ${plural(folders, "folder", "folders")}` : "";
+    this.announce(`Optimizing ${plural(paths.length, "image", "images")}${where}…`);
 
     let batch;
     try {
@@ -236,6 +273,14 @@ class App {
     this.setState("done");
     this.announce(announcement(final));
     this.fadeBackLater();
+  }
+
+  /** The compare view's "Apply to all": its options become the Options, the batch runs again. */
+  async applyToAll(fields) {
+    if (this.isBusy() || !this.lastBatch) return;
+    this.menu.setSettings({ ...this.menu.getSettings(), ...fields });
+    this.menu.changed();
+    await this.optimize({ paths: this.lastBatch.paths, roots: this.lastBatch.roots });
   }
 
   fadeBackLater() {

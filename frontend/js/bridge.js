@@ -272,7 +272,7 @@ async function prepareDesktop(list, { recursive = false, settings = null }) {
   if (!known.length) return { paths: [], skipped };
   const expanded = await invoke("expand_paths", { paths: known, recursive, settings });
   // What was dropped is the root whose tree a "One folder" output mirrors.
-  return { paths: expanded.paths, skipped: [...skipped, ...expanded.skipped], roots: known };
+  return { ...expanded, skipped: [...skipped, ...expanded.skipped], roots: known };
 }
 
 function uploadBatches(list) {
@@ -332,10 +332,13 @@ export async function pickFolder() {
   return path;
 }
 
-/** Desktop: the native dialog's choice; browser: null (the UI opens its own file input). */
-export async function pickFiles({ folders = false } = {}) {
+/**
+ * Desktop: the native dialog's choice, expanded like a drop (`recursive`, `settings`); browser:
+ * null (the UI opens its own file input).
+ */
+export async function pickFiles({ folders = false, recursive = false, settings = null } = {}) {
   if ((await ready()) === "browser") return null;
-  return invoke("pick_files", { folders });
+  return invoke("pick_files", { folders, recursive, settings });
 }
 
 // ---- downloads (browser only: on the desktop the outputs are already beside the sources) -------

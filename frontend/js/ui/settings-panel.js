@@ -28,6 +28,9 @@ export function placementHint(settings) {
   if (settings.output === "beside") {
     return `Optimized images will be saved beside the originals, as name${settings.suffix}`;
   }
+  if (settings.output === "replace") {
+    return "Optimized images will replace the originals (backed up: Revert puts them back)";
+  }
   return "Optimized images will be saved in their source folder";
 }
 
