@@ -54,8 +54,13 @@ def test_outputs_fit_and_the_next_quality_up_would_not(
             assert quality is not None and 1 <= quality < 90  # the slider's 90 did not fit
             assert size_at(photo, fmt, quality + 1) > target
             under.append((target - result.optimized_size) / target)
-    # The integer quality scale sets how close a file can get; typically within 3 %.
-    assert statistics.median(under) < 0.03
+    if encoder_for(fmt).encode_between is not None:
+        # jpegli's distance and libwebp's quality are continuous: the search refines between
+        # the whole numbers and lands within 3 % of every target.
+        assert max(under) <= 0.03, under
+    else:
+        # AVIF's whole numbers set how close a file can get; typically within 3 %.
+        assert statistics.median(under) < 0.03
 
 
 def test_an_input_that_already_fits_is_kept_as_it_is(

@@ -1,17 +1,24 @@
 """Scoring encoded candidates against the image they were made from, for Auto quality.
 
-``Scorer(image, keeps_alpha)`` holds the reference once; ``fast(data)`` scores a candidate file on
-a sample of the image (the search's metric), ``full(data)`` on every pixel (the confirmation).
+``Scorer(image, keeps_alpha)`` holds the reference once. ``sample_image()`` is a small stand-in
+for the image that the search encodes instead of the whole picture, ``sample(data)`` scores such
+an encode (the search's metric), ``fast(data)`` scores a whole-image file on the same sample
+(the bench's measure of how well the sample follows), ``full(data)`` scores a file on every
+pixel (the confirmation).
 
 Decisions:
 
 - The sample is a grid of 128-px tiles, every third tile along each axis (a ninth of the
-  pixels; fewer above 4.5 MP, so a sample stays near 0.5 MP), cut from the same places of both
-  images and joined edge to edge into one mosaic that SSIMULACRA2 scores like an image.
-  Images up to ``SAMPLE_ABOVE`` pixels are scored whole by both: the fast score is then the
-  full one. 128 px is a multiple of every codec's block
-  (JPEG 16, WebP 16, AVIF 64), so a tile's content is coded as in the whole image. How closely
-  the sample follows the whole image is measured by ``python -m bench.auto_quality``.
+  pixels; fewer above 4.5 MP, so a sample stays near 0.5 MP), cut from the same places and
+  joined edge to edge into one mosaic. Images up to ``SAMPLE_ABOVE`` pixels are not sampled:
+  the search then encodes and scores the whole image. 128 px is a multiple of every codec's
+  block (JPEG 16, WebP 16, AVIF 64), so a tile is coded about as in the whole image.
+- The search encodes the mosaic, not the picture: a trial then costs a ninth of an encode,
+  decode and score, and Auto quality stays near one full score per image (``quality_search``).
+  Encoding the mosaic rather than cutting it out of a whole-image encode reads 0-1 point off
+  on the corpus (adaptive quantization and WebP's segments see the tile seams); the search
+  measures that offset with its first full score and corrects for it. How closely the sample
+  follows the whole image is measured by ``python -m bench.auto_quality``.
 - The reference is what the encoder is asked to reproduce: for a format without alpha the
   image composited on white, as the encoders do (``jpeg.flatten``); with alpha, the RGBA pixels
   (SSIMULACRA2 then scores on a dark and a light background and keeps the worse).
@@ -28,7 +35,7 @@ from PIL import Image
 
 from backend.core.ssimulacra2 import Reference
 
-SAMPLE_ABOVE = 1_000_000
+SAMPLE_ABOVE = 500_000
 SAMPLE_PIXELS = 500_000  # at most about this many pixels in a sample
 TILE = 128
 
@@ -74,6 +81,20 @@ class Scorer:
         self._grid = None if rows is None or cols is None else np.ix_(rows, cols)
         self._full: Reference | None = None
         self._fast = None if self._grid is None else Reference(self._pixels[self._grid])
+
+    def sample_image(self, image: Image.Image) -> Image.Image | None:
+        """The sample's tiles of ``image`` (the picture's own mode) as one mosaic; None when
+        the image is not sampled."""
+        if self._grid is None:
+            return None
+        mode = image.mode if image.mode in ("L", "LA", "RGB", "RGBA") else "RGBA"
+        return Image.fromarray(np.ascontiguousarray(np.asarray(image.convert(mode))[self._grid]))
+
+    def sample(self, data: bytes) -> float:
+        """The score of an encode of ``sample_image`` (or, unsampled, of the whole image)."""
+        if self._fast is None:
+            return self.full(data)
+        return self._fast.score(self._decoded(data))
 
     @property
     def sampled(self) -> bool:

@@ -11,7 +11,10 @@ be encoded. A module may name input formats other than its own that it takes as 
 (``SOURCE_FORMATS``: JPEG XL transcodes a JPEG losslessly); ``from_source`` then sees those
 files too. Lossy formats whose UI quality is mapped onto the encoder's own scale (``scale.py``)
 offer ``encode_native(picture, request, native_quality) -> bytes`` too, so the bench can measure
-the encoder on its own scale and calibrate the mapping.
+the encoder on its own scale and calibrate the mapping. Encoders whose own quality is continuous
+(jpegli's distance, libwebp's float quality) offer ``encode_between(picture, request, quality)``
+for a UI quality between two whole numbers: a size search gets within its target's last
+per cent where one whole step of quality moves the file by 5-20 %.
 
 Modules are imported on first use: the main process, which only reads the registry, never loads
 a codec; a worker loads them all in ``pipeline.warm_up``.
@@ -38,6 +41,7 @@ class Encoder:
     optimize: Callable[[bytes, EncodeRequest], bytes]
     from_source: Callable[[bytes, EncodeRequest], bytes | None] | None
     encode_native: Callable[[Picture, EncodeRequest, int], bytes] | None
+    encode_between: Callable[[Picture, EncodeRequest, float], bytes] | None = None
     source_formats: tuple[str, ...] = ()  # other input formats ``from_source`` takes
 
     @property
@@ -69,6 +73,7 @@ def _load(spec: ImageFormat) -> Encoder:
         optimize=module.optimize,
         from_source=getattr(module, "from_source", None),
         encode_native=getattr(module, "encode_native", None),
+        encode_between=getattr(module, "encode_between", None),
         source_formats=tuple(getattr(module, "SOURCE_FORMATS", ())),
     )
 

@@ -39,6 +39,7 @@ Decisions (issue 13; judged on SSIMULACRA2 and butteraugli together, ``bench/QUA
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from functools import cache
 
 import numpy as np
@@ -55,7 +56,7 @@ from backend.core.formats.jpeg_source import (
 )
 from backend.core.formats.jpegli_build import ShimUnavailable
 from backend.core.formats.jpegli_lib import JpegliError, JpegliSettings
-from backend.core.formats.scale import Scale, native_quality
+from backend.core.formats.scale import Scale, native_between, native_quality
 from backend.core.picture import EncodeRequest, Picture
 from backend.errors import ProcessingError
 
@@ -109,16 +110,30 @@ def encode(picture: Picture, req: EncodeRequest) -> bytes:
     return encode_native(picture, req, target_quality(req.quality))
 
 
-def encode_native(picture: Picture, req: EncodeRequest, quality: int) -> bytes:
+def encode_between(picture: Picture, req: EncodeRequest, quality: float) -> bytes:
+    """Encode at a UI quality between two whole numbers (a size search's last steps): jpegli's
+    butteraugli distance at that point of its quality formula. jpegli's own quality numbers are
+    a slightly different encode (about 3 % larger than the distance they name), so a search
+    only compares these with each other. libjpeg-turbo has whole numbers only."""
+    whole = replace(req, quality=max(1, min(100, round(quality))))
+    if quality >= 99 or not jpegli_available():
+        return encode(picture, whole)
+    native = native_between(QUALITY_SCALE, quality)
+    return encode_native(picture, whole, native, by_distance=True)
+
+
+def encode_native(picture: Picture, req: EncodeRequest, quality: float, *,
+                  by_distance: bool = False) -> bytes:
     """Encode at the active encoder's own ``quality`` (the bench calibrates the UI scale with
-    it): jpegli's below 100, libjpeg-turbo's at 100 or without jpegli."""
+    it): jpegli's below 100, libjpeg-turbo's at 100 or without jpegli. ``by_distance``: jpegli
+    gets the distance its quality formula gives ``quality`` rather than the number itself."""
     flat = Picture(frames=[flatten(picture.image)], icc=picture.icc, exif=picture.exif,
                    xmp=picture.xmp, iptc=picture.iptc)
     if quality >= 100 or not jpegli_available():
-        return jpeg_turbo.encode_native(flat, req, quality)
+        return jpeg_turbo.encode_native(flat, req, round(quality))
     image = flat.image
     pixels = np.asarray(image if image.mode == "L" else image.convert("RGB"))
-    settings = _settings(quality, subsample=req.chroma != "4:4:4")
+    settings = _settings(quality, subsample=req.chroma != "4:4:4", by_distance=by_distance)
     segments = tuple((marker, payload) for marker, payload in (
         (APP1, picture.exif), (APP1, XMP_HEADER + picture.xmp if picture.xmp else None),
         (APP13, picture.iptc)) if payload)
@@ -128,15 +143,22 @@ def encode_native(picture: Picture, req: EncodeRequest, quality: int) -> bytes:
         raise ProcessingError(f"the JPEG encoder (jpegli) refused this image: {exc}") from None
 
 
-def _settings(native: int, *, subsample: bool) -> JpegliSettings:
+def _settings(native: float, *, subsample: bool, by_distance: bool = False) -> JpegliSettings:
     """jpegli's settings at our native number: jpegli's own quality from 1 up; below 1, the
     butteraugli distance its quality formula (``jpegli_quality_to_distance``: 53/3000 q² -
     23/20 q + 25 under 30) gives when carried on past 1 (-20: distance 55, about libjpeg's
     quality 1 in bytes), since jpegli's numbers stop at 1 (distance 23.9)."""
-    distance = None if native >= 1 else 53 / 3000 * native**2 - 23 / 20 * native + 25
-    return JpegliSettings(max(native, 1), subsample=subsample,
+    distance = None if native >= 1 and not by_distance else _distance(native)
+    return JpegliSettings(max(round(native), 1), subsample=subsample,
                           progressive_level=PROGRESSIVE_LEVEL, adaptive=ADAPTIVE_QUANTIZATION,
                           distance=distance)
+
+
+def _distance(native: float) -> float:
+    """jpegli's ``jpegli_quality_to_distance``, on any real number."""
+    if native >= 30:
+        return 0.1 + (100 - native) * 0.09
+    return 53 / 3000 * native**2 - 23 / 20 * native + 25
 
 
 def optimize(data: bytes, req: EncodeRequest) -> bytes:

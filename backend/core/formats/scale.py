@@ -18,10 +18,16 @@ Scale = tuple[tuple[int, int], ...]  # (UI quality, native quality), increasing 
 
 def native_quality(scale: Scale, quality: int) -> int:
     """The encoder's own quality number for the UI's ``quality`` (clamped to the anchors)."""
+    return round(native_between(scale, quality))
+
+
+def native_between(scale: Scale, quality: float) -> float:
+    """The encoder's own quality, unrounded, for a UI quality that may fall between two whole
+    numbers (a size search refining between them)."""
     if quality <= scale[0][0]:
         return scale[0][1]
     for (ui_low, native_low), (ui_high, native_high) in pairwise(scale):
         if quality <= ui_high:
             span = ui_high - ui_low
-            return round(native_low + (native_high - native_low) * (quality - ui_low) / span)
+            return native_low + (native_high - native_low) * (quality - ui_low) / span
     return scale[-1][1]

@@ -30,7 +30,12 @@ def encode(picture: Picture, req: EncodeRequest) -> bytes:
     return encode_native(picture, req, req.quality)
 
 
-def encode_native(picture: Picture, req: EncodeRequest, quality: int) -> bytes:
+def encode_between(picture: Picture, req: EncodeRequest, quality: float) -> bytes:
+    """Encode at a UI quality between two whole numbers (libwebp's quality is a float)."""
+    return encode_native(picture, req, min(quality, 99.0))
+
+
+def encode_native(picture: Picture, req: EncodeRequest, quality: float) -> bytes:
     """Encode at libwebp's ``quality`` (100: lossless); the UI's number is libwebp's."""
     icc = picture.icc
     frames = []
