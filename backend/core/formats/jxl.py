@@ -44,11 +44,11 @@ from backend.core.formats.scale import Scale, native_quality
 from backend.core.picture import EncodeRequest, Picture
 from backend.errors import UnsupportedFormatError
 
-# Measured by ``python -m bench.jxl`` (2026-12-03, 31 crops of 640 px): at each UI number, the
-# libjxl quality whose mean SSIMULACRA2 equals our JPEG's at that number. Below UI 10 our JPEG
-# scores lower than libjxl can go, so the floor is libjxl's 1.
-QUALITY_SCALE: Scale = ((1, 1), (10, 1), (30, 10), (50, 23), (70, 38), (80, 65), (90, 82),
-                        (95, 88), (100, 100))
+# Measured by ``python -m bench.jxl --quick`` (2026-12-03, 13 crops of 512 px, our JPEG being
+# jpegli): at each UI number, the libjxl quality whose mean SSIMULACRA2 equals our JPEG's at
+# that number. Below UI 10 our JPEG scores lower than libjxl can go, so the floor is libjxl's 1.
+QUALITY_SCALE: Scale = ((1, 1), (10, 1), (30, 15), (50, 32), (70, 60), (80, 75), (90, 86),
+                        (95, 92), (100, 100))
 EFFORT = 7
 THREADS = 1
 _SOI = b"\xff\xd8"
