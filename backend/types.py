@@ -19,6 +19,8 @@ from backend.errors import CancelledError, OptimizerError
 
 Quality = Annotated[int, Meta(ge=1, le=100)]
 Pixels = Annotated[int, Meta(ge=1, le=100_000)]
+# The UI languages, one catalogue each in frontend/i18n/.
+Language = Literal["en", "nl", "de", "fr", "es", "ru"]
 ResizeMode = Literal["none", "width", "height", "longest", "shortest"]
 ProgressStatus = Literal["processing", "complete", "error"]
 ResultStatus = Literal["ok", "error", "cancelled"]
@@ -109,6 +111,8 @@ class AppPreferences(Struct, forbid_unknown_fields=True, kw_only=True):
     workers: Annotated[int, Meta(ge=1, le=64)] | None = None
     # A folder dropped on the window is expanded with its sub-folders.
     recursiveDrops: bool = True
+    # The UI language (frontend/i18n/<code>.json); None: follow the system/browser locale.
+    language: Language | None = None
 
 
 class Task(Struct, forbid_unknown_fields=True, kw_only=True):

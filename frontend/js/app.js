@@ -25,9 +25,11 @@ import {
   prepareFiles,
   ready,
 } from "./bridge.js";
+import { initialLanguage, onLanguageChange, setLanguage, t } from "./i18n.js";
 import { BatchConfirm, needsConfirm } from "./ui/batch-confirm.js";
 import { Dropzone } from "./ui/dropzone.js";
 import { plural, skippedMessage } from "./ui/format.js";
+import { LanguageSelect } from "./ui/language-select.js";
 import { OptionsMenu } from "./ui/options-menu.js";
 import { announcement, ProgressArc } from "./ui/progress-arc.js";
 import { ProgressTracker } from "./ui/progress-tracker.js";
@@ -41,8 +43,6 @@ import { WorkersOption } from "./ui/workers-option.js";
 const PROGRESS_EVENT = "image_optimization_progress";
 const DONE_MS = 3000;
 const FADE_MS = 1200;
-const BROWSER_HINT = "Optimized images will be ready to download here";
-
 class App {
   constructor(toaster) {
     this.toaster = toaster;
@@ -91,7 +91,11 @@ class App {
       isBusy: () => this.isBusy(),
       onBusy: () => this.toaster.show("A batch is running: wait for it to finish, or cancel it"),
     });
-    if (canDownload()) this.dropzone.setDefaultHint(BROWSER_HINT);
+    if (canDownload()) this.dropzone.setDefaultHint(t("placement.browser"));
+    this.language = new LanguageSelect({
+      savePreferences: (fields) => this.savePreferences(fields),
+      onError: (prefix, error) => this.showError(prefix, error),
+    });
     this.confirm = new BatchConfirm();
     this.cancelButton.addEventListener("click", () => this.cancel());
     // A pending option change is saved before the page goes away (reload, close, hide).
@@ -107,6 +111,7 @@ class App {
     this.menu.setup(info.contract);
     this.panel.setup(info.contract, info.shell);
     this.dropzone.setAccept(acceptList(info.contract));
+    onLanguageChange(() => this.relabel(info));
     let settings = info.contract.defaults;
     try {
       settings = await invoke("load_settings");
@@ -134,6 +139,19 @@ class App {
       // The window still works on the default pool; only the Workers choice is unavailable.
       this.showError("Could not load the app preferences", error);
     }
+  }
+
+  /** After a language switch: rebuild the contract's choices in the new words, keeping values. */
+  relabel(info) {
+    this.menu.setup(info.contract);
+    this.panel.setup(info.contract, info.shell);
+    const settings = this.menu.settings;
+    if (settings) {
+      this.menu.setSettings(settings);
+      this.panel.setSettings(settings);
+      this.showPlacement(settings);
+    }
+    if (canDownload()) this.dropzone.setDefaultHint(t("placement.browser"));
   }
 
   showPlacement(settings) {
@@ -308,6 +326,19 @@ async function main() {
     return;
   }
   document.body.dataset.shell = shell;
+  // The saved language first, so the window opens in it; without one, the browser's/system's.
+  let saved = null;
+  try {
+    saved = (await invoke("load_preferences")).language;
+  } catch {
+    // App.loadPreferences reports an unreadable store; the locale decides meanwhile.
+  }
+  try {
+    await setLanguage(initialLanguage(saved));
+  } catch (error) {
+    toaster.show(`Cannot load the page's words: ${error?.message ?? error}`, "error");
+    return;
+  }
   let info;
   try {
     info = await invoke("get_app_info");

@@ -17,6 +17,7 @@
  * marked invalid. "Downscale when it does not fit" only shows with a max size.
  */
 
+import { t } from "../i18n.js";
 import {
   autoQualityChoices,
   byteRange,
@@ -200,7 +201,7 @@ export class OptionsMenu {
     const quality = this.settings.quality.global;
     const auto = this.settings.autoQuality !== "off";
     this.slider.disabled = this.disabled || auto;
-    const label = auto ? "Auto" : qualityLabel(this.contract, quality);
+    const label = auto ? t("options.auto") : qualityLabel(this.contract, quality);
     const value = auto ? `≥ ${this.contract.autoQualityTargets[this.settings.autoQuality]}` : `${quality}%`;
     this.qualityLabel.textContent = label;
     this.qualityValue.textContent = value;
