@@ -63,15 +63,8 @@ class UsageError(Exception):
     pass
 
 
-def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="image-optimizer",
-        description="Compress, resize and convert images. With no command, opens the window.",
-    )
-    sub = parser.add_subparsers(dest="command")
-
-    opt = sub.add_parser("optimize", help="optimize images or folders of images")
-    opt.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
+def _add_image_flags(opt: argparse.ArgumentParser) -> None:
+    """The image options `optimize` and `watch` share (read by settings_from_args)."""
     opt.add_argument("--quality", type=int, metavar="N", help="1-100; 100 = lossless")
     opt.add_argument("--format", choices=OUTPUT_CHOICES, help="output format (default: original)")
     opt.add_argument("--resize", choices=get_args(ResizeMode), help="which edge --size applies to")
@@ -103,10 +96,33 @@ def _build_parser() -> argparse.ArgumentParser:
                      help="colour profile: keep (default) or convert to sRGB and drop it")
     opt.add_argument("--chroma", choices=[*_CHROMA_FLAGS, *get_args(ChromaMode)],
                      help="JPEG/AVIF chroma subsampling: auto (default), 444 or 420")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="image-optimizer",
+        description="Compress, resize and convert images. With no command, opens the window.",
+    )
+    sub = parser.add_subparsers(dest="command")
+
+    opt = sub.add_parser("optimize", help="optimize images or folders of images")
+    opt.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
+    _add_image_flags(opt)
     opt.add_argument("--workers", type=int, metavar="N", help="worker processes")
     opt.add_argument("--recursive", action="store_true", help="descend into sub-folders")
     opt.add_argument("--json", action="store_true", help="print only the results as JSON")
     opt.add_argument("--benchmark", action="store_true", help="print a benchmark report")
+
+    watch = sub.add_parser("watch", help="optimize new images in folders as they appear")
+    watch.add_argument("paths", nargs="+", metavar="DIR", help="folders to watch")
+    _add_image_flags(watch)
+    watch.add_argument("--workers", type=int, metavar="N", help="worker processes")
+    watch.add_argument("--recursive", action="store_true", help="watch sub-folders too")
+    watch.add_argument("--db", metavar="FILE", help="the ledger (default: watch.sqlite3 in the "
+                       "user data folder)")
+    watch.add_argument("--settle", type=float, metavar="S",
+                       help="seconds a file must stay unchanged to count as complete (default 1)")
+    watch.add_argument("--json", action="store_true", help="one JSON result per line on stdout")
 
     rev = sub.add_parser("revert", help="put back the originals of a --replace batch")
     rev.add_argument("batch", nargs="?", metavar="BATCH", help="batch name (default: the last)")
@@ -333,6 +349,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "optimize":
             return run_optimize(args, sys.stdout, sys.stderr)
+        if args.command == "watch":
+            from backend.watch.cli import run_watch
+
+            try:
+                workers = worker_count.resolve(args.workers)
+                return run_watch(args, settings_from_args(args), workers, sys.stdout, sys.stderr)
+            except OptimizerError as exc:  # a bad worker count, a folder that is not there
+                raise UsageError(exc.message) from None
         if args.command == "revert":
             return run_revert(args, sys.stdout, sys.stderr)
         if args.command == "serve":

@@ -49,12 +49,15 @@ from backend.errors import (
     ValidationError,
     error_envelope,
 )
+from backend.preview_command import PreviewImageArgs, preview_image
 from backend.settings_store import PreferencesStore, SettingsStore
-from backend.types import AppPreferences, ImageSettings, OptimizationResult, Task
+from backend.types import AppPreferences, ImageSettings, OptimizationResult, PreviewResult, Task
 from backend.validation import convert, decode_tasks
+from backend.watch.commands import WATCH_COMMANDS
 
 if TYPE_CHECKING:
     from backend.core.optimizer import ImageOptimizer
+    from backend.watch.manager import WatchManager
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +79,8 @@ class AppContext:
     # Where replace batches keep their originals (None: replace.backups_root()); the optimizer
     # must be built with the same folder.
     backups: Path | None = None
+    # The watched folders (backend/watch/); None: this shell runs no watch service.
+    watch: WatchManager | None = None
 
     @cached_property
     def preferences(self) -> PreferencesStore:
@@ -272,6 +277,13 @@ def _optimize_images(context: AppContext, args: OptimizeImagesArgs) -> list[Opti
     return context.optimizer.optimize_images(tasks, roots=args.roots)
 
 
+@register_command("preview_image", PreviewImageArgs, aliases={"inputPath": "input_path"})
+def _preview_image(context: AppContext, args: PreviewImageArgs) -> PreviewResult:
+    """Encode one image in the pool, write nothing (``backend/preview_command.py``)."""
+    _confine(context, args.input_path)
+    return preview_image(context.optimizer, args)
+
+
 @register_command("get_active_tasks", NoArgs)
 def _get_active_tasks(context: AppContext, _args: NoArgs) -> list[str]:
     return context.optimizer.active_tasks()
@@ -348,6 +360,10 @@ def _save_preferences(context: AppContext, args: SavePreferencesArgs) -> AppPref
     # "Auto" (null) is one per CPU, whatever the environment said at launch.
     context.optimizer.set_workers(default_workers() if workers is None else workers)
     return saved
+
+
+for _watch_command in WATCH_COMMANDS:  # add/remove_watch_folder, get_watch_status
+    register_command(_watch_command.name, _watch_command.args_type)(_watch_command.handler)
 
 
 @register_command("get_app_info", NoArgs)

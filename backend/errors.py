@@ -126,3 +126,12 @@ def status_for_kind(kind: str, default: int = 400) -> int:
         if cls.kind == kind:
             return cls.http_status
     return default
+
+
+def error_of_kind(kind: str, message: str, *, path: str | None = None) -> OptimizerError:
+    """The exception for an envelope's ``kind``: a failure reported across a process boundary
+    (a worker's result) raised again in the parent with its own kind and words."""
+    for cls in _subclasses(OptimizerError):
+        if cls.kind == kind:
+            return cls(message, path=path)
+    return OptimizerError(message, path=path)

@@ -24,6 +24,7 @@ Language = Literal["en", "nl", "de", "fr", "es", "ru"]
 ResizeMode = Literal["none", "width", "height", "longest", "shortest"]
 ProgressStatus = Literal["processing", "complete", "error"]
 ResultStatus = Literal["ok", "error", "cancelled"]
+EventSource = Literal["watch"]
 # What survives of the source's metadata (the ICC profile is governed by ``icc``).
 MetadataMode = Literal["strip", "keep", "keep-no-location"]
 IccMode = Literal["keep", "srgb"]
@@ -172,6 +173,47 @@ class OptimizationResult(Struct, kw_only=True):
         )
 
 
+
+class PreviewImage(Struct, kw_only=True):
+    """One side of the compare view, as the page can draw it (``data`` is base64 on the wire)."""
+
+    mime: str
+    data: bytes
+    width: int
+    height: int
+    # Why this is not the file itself ("JPEG XL shown as PNG", "first frame of 12"); None: it is.
+    shownAs: str | None = None
+
+
+class PreviewResult(Struct, kw_only=True):
+    """``preview_image``: one image encoded with given settings in the pool, nothing written
+    (see backend/core/preview.py for the decisions)."""
+
+    input_path: str
+    output_path: str  # where the batch's naming rules would write it
+    original_size: int
+    size: int  # bytes of the encoded result (= len(result.data) unless shownAs says otherwise)
+    savedBytes: int
+    compressionRatio: float
+    width: int
+    height: int
+    originalWidth: int
+    originalHeight: int
+    format: str
+    inputFormat: str
+    keptOriginal: bool = False
+    chosenQuality: int | None = None
+    score: float | None = None
+    scoreMetric: str | None = None  # what ``score`` is and on which pixels
+    targetMet: bool | None = None
+    targetMessage: str | None = None
+    frames: int = 1  # > 1: an animation, shown by its first frame
+    # Above the preview pixel limit: "downscaled for preview: 5000x3333 of 8000x5333 (limit …)".
+    downscaled: str | None = None
+    durationMs: float = 0.0
+    result: PreviewImage
+    original: PreviewImage | None = None  # asked for with ``original: true``
+
 class ProgressMetadata(Struct, kw_only=True, omit_defaults=True):
     fileName: str
     originalSize: int
@@ -189,6 +231,9 @@ class ProgressEvent(Struct, kw_only=True):
     progressPercentage: int
     status: ProgressStatus
     metadata: ProgressMetadata
+    # Beyond the original: who started the batch; None: the page or a command, "watch": the
+    # watch service (the page's own progress ignores those events).
+    source: EventSource | None = None
 
 
 PROGRESS_EVENT = "image_optimization_progress"

@@ -128,7 +128,10 @@ def start_server(
     # Short on purpose: the worker pool puts a Unix socket in TMPDIR (108-byte path limit).
     temp_dir = Path(tempfile.mkdtemp(prefix="io-e2e-", dir="/tmp"))
     log_path = root / "server.log"
-    env = {**os.environ, "IMAGE_OPTIMIZER_CONFIG_DIR": str(config_dir), "TMPDIR": str(temp_dir)}
+    # The data folder (replace backups, the watch ledger) beside the config: never the user's.
+    data_dir = config_dir.with_name(f"{config_dir.name}-data")
+    env = {**os.environ, "IMAGE_OPTIMIZER_CONFIG_DIR": str(config_dir),
+           "IMAGE_OPTIMIZER_DATA_DIR": str(data_dir), "TMPDIR": str(temp_dir)}
     env.pop("IMAGE_OPTIMIZER_WORKERS", None)
     size = [] if workers is None else ["--workers", str(workers)]
     with open(log_path, "a") as log:

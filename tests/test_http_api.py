@@ -3,6 +3,7 @@ two-worker optimizer; uploads, invokes, server-sent events, downloads and zips o
 
 from __future__ import annotations
 
+import base64
 import http.client
 import io
 import json
@@ -465,3 +466,17 @@ def test_an_output_folder_outside_the_session_is_forbidden(server: Server, tmp_p
     assert reply.status == 403
     assert reply.json()["error"]["kind"] == "forbidden"
     assert not outside.exists()
+
+
+def test_preview_image_crosses_the_http_bridge_for_session_files(server: Server) -> None:
+    path = server.upload([("preview.jpg", CAT)]).json()["paths"][0]
+    reply = server.invoke("preview_image", {"input_path": path, "original": True,
+                                            "settings": {"outputFormat": "webp"}})
+    assert reply.status == 200, reply.body[:300]
+    body = reply.json()
+    data = base64.b64decode(body["result"]["data"])
+    assert body["size"] == len(data) and data[8:12] == b"WEBP"
+    assert base64.b64decode(body["original"]["data"]) == CAT
+    assert not (Path(path).parent / "optimized").exists()  # nothing written
+    gone = server.invoke("preview_image", {"input_path": str(Path(path).parent / "gone.jpg")})
+    assert gone.status >= 400 and "file not found" in gone.json()["error"]["message"]

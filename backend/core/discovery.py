@@ -155,7 +155,7 @@ def sniff_format(path: str) -> str | None:
         return None
 
 
-def _classify_file(path: str) -> str | None:
+def classify_file(path: str) -> str | None:
     """None when the file should be optimized, else the reason it is skipped."""
     try:
         with open_quietly(path) as fh:
@@ -194,6 +194,23 @@ class _OwnOutputs:
         if name.startswith("."):
             return True
         return self.suffix is not None and os.path.splitext(name)[0].endswith(self.suffix)
+
+
+def is_own_output(path: str, root: str, settings: ImageSettings | None) -> bool:
+    """Whether ``path``, a file somewhere below the folder ``root``, is one the rules above pass
+    over: hidden, in a hidden or ``optimized/`` folder or the output folder, or named with the
+    beside suffix (the watch service asks this for every file an event names)."""
+    own = _OwnOutputs(settings)
+    relative = os.path.relpath(path, root)
+    parts = relative.split(os.sep)
+    if relative.startswith(os.pardir) or own.file_is_ours(parts[-1]):
+        return True
+    folder = root
+    for part in parts[:-1]:
+        folder = os.path.join(folder, part)
+        if own.folder_is_ours(folder):
+            return True
+    return False
 
 
 def _is_filesystem_root(path: str) -> bool:
@@ -240,7 +257,7 @@ def expand_paths(
         if key in seen:
             return
         seen.add(key)
-        reason = _classify_file(path)
+        reason = classify_file(path)
         if reason is None:
             images.append(path)
             found.bytes += _size(path)

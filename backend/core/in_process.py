@@ -131,11 +131,18 @@ class InProcessExecutor:
                         self._cond.wait()
                 job = seat.jobs[0]
             started = time.monotonic()
-            result, times = self._run_image(job.input_path, job.output_path, job.settings,
-                                            job.backup)
-            done = Done(job.key, result, times, started, time.monotonic())
+            preview = None
+            if job.preview:
+                from backend.core.preview import preview_file  # loads the codecs on first use
+
+                result, times, preview = preview_file(job.input_path, job.output_path,
+                                                      job.settings, original=job.original)
+            else:
+                result, times = self._run_image(job.input_path, job.output_path, job.settings,
+                                                job.backup)
+            done = Done(job.key, result, times, started, time.monotonic(), preview)
             with self._cond:
-                if not self._state.reported(seat, done) and result.success:
+                if not self._state.reported(seat, done) and result.success and not job.preview:
                     # Cancelled while it ran: settled already, so its output must not stay.
                     with contextlib.suppress(OSError):
                         os.remove(job.output_path)

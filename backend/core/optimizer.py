@@ -41,12 +41,13 @@ from types import TracebackType
 from backend.core.executor import Executor, PoolInfo
 from backend.core.metrics import BenchmarkRecorder, BenchmarkReport
 from backend.core.paths import assign_output_paths
+from backend.core.previewing import run_preview
 from backend.core.progress import BatchProgress, Listener, ProgressHub
 from backend.core.protocol import Done
 from backend.core.replace import backup_prefix, new_batch
 from backend.core.scheduler import Job
 from backend.errors import ValidationError
-from backend.types import ImageSettings, OptimizationResult, Task
+from backend.types import EventSource, ImageSettings, OptimizationResult, PreviewResult, Task
 
 log = logging.getLogger(__name__)
 
@@ -131,11 +132,12 @@ class ImageOptimizer:
 
     def optimize_images(
         self, tasks: list[Task], *, roots: list[str] | None = None, benchmark: bool = False,
-        on_progress: Listener | None = None,
+        on_progress: Listener | None = None, source: EventSource | None = None,
     ) -> list[OptimizationResult]:
         """Optimize every task; results in task order. ``roots``: what was dropped or named, whose
         tree ``output: folder`` mirrors (see ``paths.batch_root``). ``on_progress`` gets this
-        batch's events only (on the progress thread), in addition to every subscriber."""
+        batch's events only (on the progress thread), in addition to every subscriber.
+        ``source`` marks this batch's events (``"watch"``: the watch service's)."""
         tasks = _check_tasks(tasks)
         if not tasks:
             return []
@@ -147,7 +149,7 @@ class ImageOptimizer:
                     else backup_prefix(backups, i))
                 for i, (t, out) in enumerate(zip(tasks, outputs, strict=True))]
         started = time.monotonic()
-        progress = self._hub.open(len(jobs), started, on_progress)
+        progress = self._hub.open(len(jobs), started, on_progress, source)
         recorder = None
         if benchmark:
             warm = self._executor.info().ready == self.workers
@@ -182,6 +184,11 @@ class ImageOptimizer:
 
     def optimize_image(self, task: Task) -> OptimizationResult:
         return self.optimize_images([task])[0]
+
+    def preview_image(self, input_path: str, settings: ImageSettings, *,
+                      original: bool = False) -> PreviewResult:
+        """Encode one image in the pool without writing it (see ``core/previewing.py``)."""
+        return run_preview(self._executor, input_path, settings, original=original)
 
     def subscribe(self, listener: Callable[..., None]) -> Callable[[], None]:
         """Call ``listener(event)`` for every progress event; returns the unsubscribe function."""

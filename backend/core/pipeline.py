@@ -65,6 +65,11 @@ class _Facts:
 
     original_size: int = 0
     input_format: str | None = None
+    # A preview asks for a copy of the first frame handed to the encoder (resized, upright;
+    # None when no pixels were decoded): what it scores the result against. A copy, because
+    # it may be the source's own image, which is closed when the encode is done.
+    keep_pixels: bool = False
+    pixels: Image.Image | None = None
 
 
 def optimize_file(
@@ -99,39 +104,13 @@ def _optimize(
                               "per batch)", path=input_path)
     if not replacing:
         refuse_overwriting_input(input_path, output_path)
-    mark = time.perf_counter()
     # Before reading: the read itself may update the source's access time (relatime).
     stat = _source_stat(input_path)
     dates = None if stat is None or not settings.keepDates else (stat.st_atime_ns,
                                                                   stat.st_mtime_ns)
-    data = read_input(input_path)
-    facts.original_size = len(data)
-    # 4 KiB: deflate's tables can hide a .svgz's first text beyond SNIFF_BYTES.
-    svg_input = sniff_bytes(data[:4096]) == "svg"
-    if svg_input and resolve_output_format("svg", settings) == "svg":
-        facts.input_format = output_format = "svg"
-        out, size = _optimize_svg(input_path, data, settings, times, mark)
-        kept = len(out) >= len(data)
-        search = None  # maxSize is checked on the file written, below
-    else:
-        source = (raster_source(input_path, data, settings.resize) if svg_input
-                  else open_source(input_path, data))
-        facts.input_format = source.format
-        try:
-            output_format = resolve_output_format(source.format, settings)
-            meta = _Metadata.of(source, settings)
-            out, size, search = _encode(source, output_format, settings, times, mark, meta)
-        finally:
-            source.close()
-        kept = (meta.as_is and output_format == source.format and size == source.oriented_size
-                and len(out) >= len(data))
-    if kept:
-        out = data
-        if search is not None:  # the input itself: its own pixels, within any size it had to fit
-            search = Outcome(data, size, search.quality, score=(
-                None if search.score is None else 100.0), target_met=search.target_met)
-    if output_format == "svg":
-        search = _svg_size_check(out, size, settings)
+    encoded = encode_input(input_path, settings, times, facts)
+    data, out, size, output_format, kept, search = (
+        encoded.data, encoded.out, encoded.size, encoded.format, encoded.kept, encoded.search)
     mark = time.perf_counter()
     batch = None
     if not replacing:
@@ -162,6 +141,57 @@ def _optimize(
         targetMet=None if search is None else search.target_met,
         targetMessage=None if search is None else search.message,
     )
+
+
+@dataclass(slots=True)
+class Encoded:
+    """One image encoded in memory: what ``optimize_file`` writes and ``preview`` shows."""
+
+    data: bytes  # the input file
+    out: bytes  # the output file (the input's bytes when ``kept``)
+    size: tuple[int, int]  # the output's (width, height)
+    format: str  # output format id
+    kept: bool  # the output is a copy of the input
+    search: Outcome | None  # what Auto quality / maxSize chose
+    pixels: Image.Image | None = None  # with ``keep_pixels``: see _Facts
+
+
+def encode_input(input_path: str, settings: ImageSettings, times: StageTimes,
+                 facts: _Facts | None = None, *, keep_pixels: bool = False) -> Encoded:
+    """Read, decode, resize and encode one input in memory (no file written). Raises the
+    image's problem as an OptimizerError. ``keep_pixels``: see ``_Facts``."""
+    facts = facts if facts is not None else _Facts(keep_pixels=keep_pixels)
+    mark = time.perf_counter()
+    data = read_input(input_path)
+    facts.original_size = len(data)
+    # 4 KiB: deflate's tables can hide a .svgz's first text beyond SNIFF_BYTES.
+    svg_input = sniff_bytes(data[:4096]) == "svg"
+    if svg_input and resolve_output_format("svg", settings) == "svg":
+        facts.input_format = output_format = "svg"
+        out, size = _optimize_svg(input_path, data, settings, times, mark)
+        kept = len(out) >= len(data)
+        search = None  # maxSize is checked on the file written, below
+    else:
+        source = (raster_source(input_path, data, settings.resize) if svg_input
+                  else open_source(input_path, data))
+        facts.input_format = source.format
+        try:
+            output_format = resolve_output_format(source.format, settings)
+            meta = _Metadata.of(source, settings)
+            out, size, search = _encode(source, output_format, settings, times, mark, meta,
+                                        facts)
+        finally:
+            source.close()
+        kept = (meta.as_is and output_format == source.format and size == source.oriented_size
+                and len(out) >= len(data))
+    if kept:
+        out = data
+        if search is not None:  # the input itself: its own pixels, within any size it had to fit
+            search = Outcome(data, size, search.quality, score=(
+                None if search.score is None else 100.0), target_met=search.target_met)
+    if output_format == "svg":
+        search = _svg_size_check(out, size, settings)
+    return Encoded(data, out, size, output_format, kept, search, facts.pixels)
 
 
 def _optimize_svg(input_path: str, data: bytes, settings: ImageSettings, times: StageTimes,
@@ -218,7 +248,7 @@ def _goal(settings: ImageSettings, quality: int) -> Goal | None:
 
 def _encode(
     source: Source, output_format: str, settings: ImageSettings, times: StageTimes, mark: float,
-    meta: _Metadata,
+    meta: _Metadata, facts: _Facts,
 ) -> tuple[bytes, tuple[int, int], Outcome | None]:
     """The output file's bytes, its (width, height), and what the quality search chose."""
     encoder = encoder_for(output_format)
@@ -275,6 +305,8 @@ def _encode(
     if upright is not None:
         picture.exif, picture.xmp, picture.iptc = upright.exif, upright.xmp, upright.iptc
     times.resize = time.perf_counter() - mark
+    if facts.keep_pixels:
+        facts.pixels = picture.image.copy()
 
     mark = time.perf_counter()
     if goal is not None:

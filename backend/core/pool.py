@@ -296,8 +296,8 @@ class ProcessPool:
 
     def _dispatch(self) -> None:
         for handle, chunk in self._state.dispatch(self._workers):
-            items = [WorkItem(j.key, j.input_path, j.output_path, j.settings, j.backup)
-                     for j in chunk]
+            items = [WorkItem(j.key, j.input_path, j.output_path, j.settings, j.backup,
+                              j.preview, j.original) for j in chunk]
             # A send fails only if it died: its sentinel fires and these jobs are requeued.
             with contextlib.suppress(OSError):
                 handle.send(items)

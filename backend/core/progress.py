@@ -17,6 +17,8 @@ than a UI can draw, the last one always sent):
   when no image succeeded (every image failed or was cancelled), so a batch of failures never
   looks like success; ``metadata.totalDuration`` in seconds; its formattedMessage summarises the
   batch; ``metadata.error`` is "cancelled" when the batch was cancelled.
+- A batch opened with a ``source`` (the watch service's: ``"watch"``) marks its events with it,
+  so a page can tell them from the batch it started itself.
 - An empty batch sends no event. Listeners run on the hub's thread; one that raises is logged and
   the others still get the event.
 """
@@ -31,7 +33,13 @@ import time
 from collections.abc import Callable
 
 from backend.human_bytes import format_bytes
-from backend.types import OptimizationResult, ProgressEvent, ProgressMetadata, savings
+from backend.types import (
+    EventSource,
+    OptimizationResult,
+    ProgressEvent,
+    ProgressMetadata,
+    savings,
+)
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +86,10 @@ class BatchProgress:
 
     def __init__(
         self, total: int, started: float, listener: Listener | None = None,
-        min_interval: float = MIN_INTERVAL,
+        min_interval: float = MIN_INTERVAL, source: EventSource | None = None,
     ) -> None:
         self.total = total
+        self.source = source
         self.started = started
         self.listener = listener
         self.min_interval = min_interval
@@ -153,7 +162,7 @@ class BatchProgress:
         return ProgressEvent(
             completedTasks=self.completed, totalTasks=self.total,
             progressPercentage=self.completed * 100 // self.total, status=status,
-            metadata=metadata,
+            metadata=metadata, source=self.source,
         )
 
     def _summary(self) -> str:
@@ -195,8 +204,9 @@ class ProgressHub:
 
         return unsubscribe
 
-    def open(self, total: int, started: float, listener: Listener | None = None) -> BatchProgress:
-        progress = BatchProgress(total, started, listener)
+    def open(self, total: int, started: float, listener: Listener | None = None,
+             source: EventSource | None = None) -> BatchProgress:
+        progress = BatchProgress(total, started, listener, source=source)
         with self._cond:
             self._batches.append(progress)
             if self._thread is None:

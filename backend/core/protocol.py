@@ -5,6 +5,7 @@ msgspec msgpack frames over one-way pipes (compact, typed, ~1 µs to encode or d
     parent → worker   list[WorkItem]   an assignment; closing the pipe asks the worker to exit
     worker → parent   Ready            once, after imports and ``warm_up()``
                       Done             one per item, strictly in the order the items were given
+                                       (a preview item's Done carries its encoded bytes)
 
 Because a worker reports every item in order, the parent always knows which image was in flight
 when a worker died: the first item it has not reported yet. That is all crash recovery needs.
@@ -18,7 +19,7 @@ import msgspec
 from msgspec import Struct
 
 from backend.core.stage_times import StageTimes
-from backend.types import ImageSettings, OptimizationResult
+from backend.types import ImageSettings, OptimizationResult, PreviewResult
 
 
 class WorkItem(Struct, array_like=True):
@@ -27,6 +28,10 @@ class WorkItem(Struct, array_like=True):
     output_path: str
     settings: ImageSettings
     backup: str | None = None  # output "replace": where this image's original is backed up
+    # A preview (backend/core/preview.py): encode in memory, write nothing; with ``original``,
+    # the original's displayable copy too.
+    preview: bool = False
+    original: bool = False
 
 
 class Ready(Struct, tag="ready", array_like=True):
@@ -40,6 +45,7 @@ class Done(Struct, tag="done", array_like=True):
     times: StageTimes
     started: float  # time.monotonic(): CLOCK_MONOTONIC is system-wide, so comparable in the parent
     finished: float
+    preview: PreviewResult | None = None  # a preview item that succeeded
 
 
 WorkerMessage = Ready | Done

@@ -52,6 +52,8 @@ class Job:
     enqueued: float = 0.0  # time.monotonic() at submission
     batch: Batch | None = None
     backup: str | None = None  # output "replace": the backup prefix (replace.backup_prefix)
+    preview: bool = False  # encode in memory only (core/preview.py); ``original``: its copy too
+    original: bool = False
 
     @property
     def task_id(self) -> str:

@@ -31,9 +31,10 @@ import msgspec
 from backend.core.error_map import unexpected
 from backend.core.paths import remove_partial_files
 from backend.core.pipeline import optimize_file, warm_up
+from backend.core.preview import preview_file
 from backend.core.protocol import Done, Ready, WorkItem
 from backend.core.stage_times import StageTimes
-from backend.types import OptimizationResult
+from backend.types import OptimizationResult, PreviewResult
 
 _THREAD_ENV = ("RAYON_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
@@ -57,13 +58,16 @@ def _watch_lifeline(lifeline: Connection, current: list[WorkItem]) -> None:
     os._exit(1)
 
 
-def _process(item: WorkItem) -> tuple[OptimizationResult, StageTimes]:
+def _process(item: WorkItem) -> tuple[OptimizationResult, StageTimes, PreviewResult | None]:
     try:
-        return optimize_file(item.input_path, item.output_path, item.settings,
-                             backup=item.backup)
-    except Exception as exc:  # optimize_file reports image problems itself; this is a bug
+        if item.preview:
+            return preview_file(item.input_path, item.output_path, item.settings,
+                                original=item.original)
+        return *optimize_file(item.input_path, item.output_path, item.settings,
+                              backup=item.backup), None
+    except Exception as exc:  # both report image problems themselves; this is a bug
         return OptimizationResult.failed(item.input_path, item.output_path,
-                                         unexpected(exc)), StageTimes()
+                                         unexpected(exc)), StageTimes(), None
 
 
 def worker_main(tasks: Connection, results: Connection, lifeline: Connection) -> None:
@@ -87,8 +91,8 @@ def worker_main(tasks: Connection, results: Connection, lifeline: Connection) ->
             for item in items:
                 current[:] = [item]
                 started = time.monotonic()
-                result, times = _process(item)
-                done = Done(item.key, result, times, started, time.monotonic())
+                result, times, preview = _process(item)
+                done = Done(item.key, result, times, started, time.monotonic(), preview)
                 results.send_bytes(encoder.encode(done))
     except (BrokenPipeError, ConnectionResetError):
         return  # the parent went away: nobody is waiting for results

@@ -46,6 +46,7 @@ from backend.core.discovery import SUPPORTED_EXTENSIONS
 from backend.settings_store import SettingsStore
 from backend.shells import launch
 from backend.types import PROGRESS_EVENT, ProgressEvent
+from backend.watch.manager import WatchManager
 
 if TYPE_CHECKING:
     import webview
@@ -231,9 +232,12 @@ def run(workers: int | None = None) -> int:
         return 2
     ui, optimizer = prepared
     optimizer.start(wait=False)
+    watch = WatchManager(optimizer)  # the saved watch folders, watched while the window is open
+    watch.start()
     picker = NativePicker()
     context = commands.AppContext(
-        optimizer=optimizer, settings=SettingsStore(), shell="desktop", pick_files=picker
+        optimizer=optimizer, settings=SettingsStore(), shell="desktop", pick_files=picker,
+        watch=watch,
     )
     window = webview.create_window(
         WINDOW_TITLE,
@@ -266,5 +270,6 @@ def run(workers: int | None = None) -> int:
         signal.signal(signal.SIGTERM, previous)
         unsubscribe()
         pump.close()
+        watch.stop()
         optimizer.shutdown()
     return 0

@@ -51,6 +51,7 @@ from backend.shells.http_events import KEEPALIVE_SECONDS, EventStreams
 from backend.shells.http_files import SessionFiles
 from backend.shells.http_guard import Guard
 from backend.validation import convert
+from backend.watch.manager import WatchManager
 
 if TYPE_CHECKING:
     from backend.core.optimizer import ImageOptimizer
@@ -102,6 +103,7 @@ def create_app(
     max_upload_bytes: int = MAX_UPLOAD_BYTES,
     keepalive: float = KEEPALIVE_SECONDS,
     ui: Path | None = None,
+    watch: WatchManager | None = None,
 ) -> Flask:
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = max_upload_bytes
@@ -110,6 +112,7 @@ def create_app(
         settings=settings or SettingsStore(),
         shell="browser",
         path_root=session_dir,
+        watch=watch,
     )
     guard = Guard(token, port)
     events = EventStreams(optimizer, keepalive)
@@ -208,9 +211,11 @@ def serve(port: int = 0, open_browser: bool = False, workers: int | None = None)
     port = sock.getsockname()[1]
     token = secrets.token_urlsafe(32)
     session_dir = tempfile.mkdtemp(prefix="image-optimizer-session-")
+    watch = WatchManager(optimizer)  # the saved watch folders, watched while serving
     try:
         optimizer.start(wait=False)
-        app = create_app(optimizer, token, session_dir, port, ui=ui)
+        watch.start()
+        app = create_app(optimizer, token, session_dir, port, ui=ui, watch=watch)
         server = waitress.create_server(
             app,
             sockets=[sock],
@@ -225,6 +230,7 @@ def serve(port: int = 0, open_browser: bool = False, workers: int | None = None)
         _run_until_signal(server, app.extensions[EVENTS_KEY])
     finally:
         sock.close()
+        watch.stop()
         optimizer.shutdown()
         shutil.rmtree(session_dir, ignore_errors=True)
     return 0

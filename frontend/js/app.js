@@ -34,10 +34,12 @@ import { OptionsMenu } from "./ui/options-menu.js";
 import { announcement, ProgressArc } from "./ui/progress-arc.js";
 import { ProgressTracker } from "./ui/progress-tracker.js";
 import { ResultsList } from "./ui/results-list.js";
+import { CompareView } from "./ui/compare-view.js";
 import { placementHint, SettingsPanel } from "./ui/settings-panel.js";
 import { acceptList } from "./ui/contract.js";
 import { SettingsSaver } from "./ui/settings.js";
 import { Toaster } from "./ui/toast.js";
+import { WatchPanel } from "./ui/watch-panel.js";
 import { WorkersOption } from "./ui/workers-option.js";
 
 const PROGRESS_EVENT = "image_optimization_progress";
@@ -78,13 +80,21 @@ class App {
       pickFolder: () => pickFolder(),
       onError: (prefix, error) => this.showError(prefix, error),
     });
+    this.watch = new WatchPanel({
+      invoke,
+      getSettings: () => this.menu.getSettings(),
+      pickFolder: canDownload() ? null : () => pickFolder(),
+      onError: (prefix, error) => this.showError(prefix, error),
+    });
     this.results = new ResultsList({
       canDownload: canDownload(),
       onDownload: (path) => downloadFile(path).catch((e) => this.showError("Download failed", e)),
       onDownloadAll: (paths) =>
         downloadAll(paths).catch((e) => this.showError("Download failed", e)),
       onRevert: (batch) => this.revert(batch),
+      onOpen: (result) => this.compare?.open(result, this.lastBatch?.settings ?? this.menu.getSettings()),
     });
+    this.lastBatch = null; // {paths, roots, settings} of the batch the results list shows
     this.dropzone = new Dropzone({
       onFiles: (files) => this.run(files),
       onPick: () => this.pick(),
@@ -109,6 +119,13 @@ class App {
   async start(info) {
     document.getElementById("app-version").textContent = `v${info.version}`;
     this.menu.setup(info.contract);
+    this.compare = new CompareView({
+      contract: info.contract,
+      invoke,
+      onSaved: (result) => this.results.update(result),
+      onApplyAll: (fields) => this.applyToAll(fields),
+      onClosed: (path) => this.results.focusRow(path),
+    });
     this.panel.setup(info.contract, info.shell);
     this.dropzone.setAccept(acceptList(info.contract));
     onLanguageChange(() => this.relabel(info));
@@ -122,10 +139,12 @@ class App {
     this.panel.setSettings(settings);
     this.showPlacement(settings);
     await listen(PROGRESS_EVENT, ({ payload }) => {
-      if (this.state === "working") this.tracker.onEvent(payload);
+      // A watched folder's batch has its own events: they must not move this batch's arc.
+      if (this.state === "working" && payload.source !== "watch") this.tracker.onEvent(payload);
     });
     // Not awaited: the window is usable before the Workers choice arrives.
     this.loadPreferences(info);
+    this.watch.start();
     this.setState("idle");
     this.root.dataset.ready = "true";
   }
@@ -247,6 +266,7 @@ class App {
       }
     }
     this.clearTimers();
+    this.lastBatch = { paths, roots, settings };
     this.cancelRequested = false;
     this.cancelButton.disabled = false;
     this.cancelButton.textContent = "Cancel";
@@ -271,6 +291,14 @@ class App {
     this.setState("done");
     this.announce(announcement(final));
     this.fadeBackLater();
+  }
+
+  /** The compare view's "Apply to all": its options become the Options, the batch runs again. */
+  async applyToAll(fields) {
+    if (this.isBusy() || !this.lastBatch) return;
+    this.menu.setSettings({ ...this.menu.getSettings(), ...fields });
+    this.menu.changed();
+    await this.optimize({ paths: this.lastBatch.paths, roots: this.lastBatch.roots });
   }
 
   fadeBackLater() {

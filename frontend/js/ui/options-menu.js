@@ -33,7 +33,8 @@ import {
 const LOW_RGB = [215, 187, 33];
 const HIGH_RGB = [98, 205, 32];
 
-function mix(t) {
+/** The slider's fill colour at `t` (0–1) of its range. */
+export function mix(t) {
   const [r, g, b] = LOW_RGB.map((low, i) => Math.round(low + (HIGH_RGB[i] - low) * t));
   return `rgb(${r}, ${g}, ${b})`;
 }

@@ -10,10 +10,16 @@
  * met" with the backend's reason (the file is still written, as small as it got). Each batch replaces the list (the panel is about the batch just run; the
  * files themselves stay on disk). Download buttons appear only where the shell can download
  * (the browser); on the desktop the outputs are already beside their sources.
+ * A row opens the compare view (`onOpen`) on click or Enter, except a cancelled one and one of
+ * a `replace` batch (its original is in the backup: there is nothing beside it to compare).
  */
 
 import { basename, dirname, formatBytes, percentOf, plural } from "./format.js";
 import { isCancelled } from "./progress-tracker.js";
+
+const TEXT = {
+  open: (name) => `${name}: open the compare view`,
+};
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -34,7 +40,8 @@ export class ResultsList {
    *          onDownloadAll: (paths: string[]) => void,
    *          onRevert: (batch: string) => Promise<{restored: string[], failed: object[]}>}} options
    */
-  constructor({ canDownload, onDownload, onDownloadAll, onRevert }) {
+  constructor({ canDownload, onDownload, onDownloadAll, onRevert, onOpen }) {
+    this.onOpen = onOpen;
     this.panel = document.getElementById("results");
     this.list = document.getElementById("results-list");
     this.summary = document.getElementById("results-summary");
@@ -85,6 +92,40 @@ export class ResultsList {
     this.revertButton.disabled = false;
   }
 
+  /** Clicking the row or pressing Enter on it opens the compare view. */
+  openable(li, result, name) {
+    li.tabIndex = 0;
+    li.setAttribute("aria-haspopup", "dialog");
+    li.title = TEXT.open(name);
+    li.addEventListener("click", (event) => {
+      if (!event.target.closest("button")) this.onOpen(result);
+    });
+    li.addEventListener("keydown", (event) => {
+      if ((event.key === "Enter" || event.key === " ") && event.target === li) {
+        event.preventDefault();
+        this.onOpen(result);
+      }
+    });
+  }
+
+  /** Replace the row of `result.original_path` (the compare view saved a new output). */
+  update(result) {
+    const old = this.rowOf(result.original_path);
+    if (!old) return;
+    old.replaceWith(this.row(result));
+    const index = this.downloadable.indexOf(old.dataset.output);
+    if (index >= 0) this.downloadable[index] = result.optimized_path;
+  }
+
+  rowOf(path) {
+    return [...this.list.querySelectorAll("[data-original]")].find((r) => r.dataset.original === path);
+  }
+
+  /** Focus back on a row (the compare view closed). */
+  focusRow(path) {
+    this.rowOf(path)?.focus();
+  }
+
   clear() {
     const hadFocus = this.panel.contains(document.activeElement);
     this.panel.classList.remove("is-open");
@@ -100,6 +141,8 @@ export class ResultsList {
     li.dataset.testid = "result-row";
     li.dataset.status = kind === "kept" ? "ok" : kind;
     li.dataset.original = result.original_path;
+    li.dataset.output = result.optimized_path;
+    if (this.onOpen && kind !== "cancelled" && !result.backupBatch) this.openable(li, result, name);
 
     const title = el("span", "result__name", name);
     title.title = result.original_path;

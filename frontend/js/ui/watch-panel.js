@@ -1,0 +1,236 @@
+/**
+ * Watch folders, a section of the settings panel: the folders watched while the app runs, with
+ * their state and counts, a form to add one, and the last files the watch handled.
+ *
+ * A folder is added with the Options menu's settings at that moment (the backend keeps that
+ * copy: changing Options later does not change a watched folder) and "with sub-folders" as
+ * ticked. The status is polled with `get_watch_status`: every 1.5 s while the panel is open,
+ * every 5 s otherwise, only to keep the title bar's one-line summary ("Watching 2 folders ·
+ * 14 optimized") current, so new files are noticed without a toast or a focus change. In the
+ * browser the folder is typed (there is no folder dialog); on the desktop "Choose…" opens one.
+ */
+
+import { formatBytes, percentOf } from "./format.js";
+
+const TEXT = {
+  heading: "Watch folders",
+  note: "New images in these folders are optimized while the app runs, with the options set when the folder was added.",
+  pathLabel: "Folder to watch",
+  pathPlaceholder: "/path/to/folder",
+  choose: "Choose…",
+  recursive: "With sub-folders",
+  add: "Watch",
+  remove: "Stop watching",
+  none: "No folders are watched.",
+  recentHeading: "Recent activity",
+  noRecent: "Nothing handled yet.",
+  states: { watching: "watching", missing: "missing", unreadable: "unreadable", stopped: "stopped" },
+  counts: (f) => {
+    const parts = [`${f.optimized} optimized`];
+    if (f.failed) parts.push(`${f.failed} failed`);
+    if (f.waiting + f.working) parts.push(`${f.waiting + f.working} in progress`);
+    if (f.savedBytes) parts.push(`${formatBytes(f.savedBytes)} saved`);
+    return parts.join(" · ");
+  },
+  saved: (item) => `−${percentOf(item.savedBytes, item.originalSize)}%`,
+  summary: (folders, optimized) =>
+    `Watching ${folders} folder${folders === 1 ? "" : "s"} · ${optimized} optimized`,
+  addFailed: "Could not watch the folder",
+  removeFailed: "Could not stop watching",
+};
+
+const OPEN_POLL_MS = 1500;
+const IDLE_POLL_MS = 5000;
+const RECENT_SHOWN = 8;
+
+export class WatchPanel {
+  /**
+   * @param {{invoke: (command: string, args?: object) => Promise<any>,
+   *          getSettings: () => object, pickFolder: (() => Promise<string|null>) | null,
+   *          onError: (prefix: string, error: unknown) => void}} options
+   */
+  constructor({ invoke, getSettings, pickFolder, onError }) {
+    this.invoke = invoke;
+    this.getSettings = getSettings;
+    this.pickFolder = pickFolder;
+    this.onError = onError;
+    this.dialog = document.getElementById("settings-panel");
+    this.timer = null;
+    this.build();
+  }
+
+  build() {
+    const section = document.createElement("section");
+    section.className = "panel__section watch";
+    section.dataset.testid = "watch-section";
+    section.setAttribute("aria-labelledby", "watch-title");
+    section.innerHTML = `
+      <h3 class="panel__heading" id="watch-title"></h3>
+      <p class="panel__note watch__note"></p>
+      <ul class="watch__folders" data-testid="watch-folders"></ul>
+      <form class="panel__row watch__add" data-testid="watch-add">
+        <input class="text" type="text" data-testid="watch-path" />
+        <button type="button" class="panel__button watch__choose"></button>
+        <label class="panel__check watch__recursive">
+          <input type="checkbox" data-testid="watch-recursive" /><span></span>
+        </label>
+        <button type="submit" class="panel__button" data-testid="watch-submit"></button>
+      </form>
+      <h4 class="watch__subheading"></h4>
+      <ul class="watch__recent" data-testid="watch-recent"></ul>`;
+    section.querySelector("h3").textContent = TEXT.heading;
+    section.querySelector(".watch__note").textContent = TEXT.note;
+    this.path = section.querySelector('[data-testid="watch-path"]');
+    this.path.placeholder = TEXT.pathPlaceholder;
+    this.path.setAttribute("aria-label", TEXT.pathLabel);
+    this.choose = section.querySelector(".watch__choose");
+    this.choose.textContent = TEXT.choose;
+    this.choose.hidden = !this.pickFolder;
+    this.recursive = section.querySelector('[data-testid="watch-recursive"]');
+    section.querySelector(".watch__recursive span").textContent = TEXT.recursive;
+    section.querySelector('[data-testid="watch-submit"]').textContent = TEXT.add;
+    section.querySelector(".watch__subheading").textContent = TEXT.recentHeading;
+    this.folders = section.querySelector(".watch__folders");
+    this.recent = section.querySelector(".watch__recent");
+    section.querySelector("form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.add();
+    });
+    this.choose.addEventListener("click", () => this.chooseFolder());
+    this.dialog.append(section);
+
+    this.summary = document.createElement("span");
+    this.summary.className = "title-bar__watch";
+    this.summary.dataset.testid = "watch-summary";
+    this.summary.hidden = true;
+    document.getElementById("settings-button").before(this.summary);
+
+    // Opening the panel shows the current state at once, then polls faster while it is open.
+    document.getElementById("settings-button").addEventListener("click", () => this.refresh());
+    this.dialog.addEventListener("close", () => this.schedule());
+  }
+
+  /** Start polling; the first answer arrives at once. */
+  start() {
+    this.refresh();
+  }
+
+  schedule() {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.refresh(), this.dialog.open ? OPEN_POLL_MS : IDLE_POLL_MS);
+  }
+
+  async refresh() {
+    try {
+      this.render(await this.invoke("get_watch_status"));
+    } catch {
+      // The next poll tries again; a status that cannot be read is not worth a toast each time.
+    }
+    this.schedule();
+  }
+
+  render(status) {
+    this.folders.replaceChildren(...status.folders.map((folder) => this.folderRow(folder)));
+    if (!status.folders.length) this.folders.append(item("watch__empty", status.message ?? TEXT.none));
+    const recent = status.recent.slice(0, RECENT_SHOWN).map((entry) => recentRow(entry));
+    this.recent.replaceChildren(...(recent.length ? recent : [item("watch__empty", TEXT.noRecent)]));
+    const optimized = status.folders.reduce((sum, f) => sum + f.optimized, 0);
+    this.summary.hidden = !status.folders.length;
+    this.summary.textContent = TEXT.summary(status.folders.length, optimized);
+  }
+
+  folderRow(folder) {
+    const row = document.createElement("li");
+    row.className = "watch__folder";
+    row.dataset.testid = "watch-folder";
+    row.dataset.state = folder.state;
+    const path = document.createElement("span");
+    path.className = "watch__path";
+    // The mark keeps the leading "/" at the start while the box cuts the path from the left.
+    path.textContent = `\u200E${folder.path}`;
+    path.title = folder.path;
+    const state = document.createElement("span");
+    state.className = "watch__state";
+    state.textContent = TEXT.states[folder.state] ?? folder.state;
+    if (folder.message) state.title = folder.message;
+    const counts = document.createElement("span");
+    counts.className = "watch__counts";
+    counts.textContent = folder.message && folder.state !== "watching"
+      ? folder.message : TEXT.counts(folder);
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "panel__button";
+    remove.textContent = TEXT.remove;
+    remove.setAttribute("aria-label", `${TEXT.remove}: ${folder.path}`);
+    remove.addEventListener("click", () => this.remove(folder.id));
+    row.append(path, state, counts, remove);
+    return row;
+  }
+
+  async chooseFolder() {
+    try {
+      const chosen = await this.pickFolder();
+      if (chosen) this.path.value = chosen;
+    } catch (error) {
+      this.onError(TEXT.addFailed, error);
+    }
+    this.path.focus();
+  }
+
+  async add() {
+    const path = this.path.value.trim();
+    if (!path) {
+      this.path.setAttribute("aria-invalid", "true");
+      this.path.focus();
+      return;
+    }
+    this.path.removeAttribute("aria-invalid");
+    try {
+      const status = await this.invoke("add_watch_folder", {
+        path, recursive: this.recursive.checked, settings: this.getSettings(),
+      });
+      this.path.value = "";
+      this.render(status);
+    } catch (error) {
+      this.path.setAttribute("aria-invalid", "true");
+      this.onError(TEXT.addFailed, error);
+    }
+  }
+
+  async remove(id) {
+    try {
+      this.render(await this.invoke("remove_watch_folder", { id }));
+    } catch (error) {
+      this.onError(TEXT.removeFailed, error);
+    }
+  }
+}
+
+function item(className, text) {
+  const li = document.createElement("li");
+  li.className = className;
+  li.textContent = text;
+  return li;
+}
+
+function recentRow(entry) {
+  const row = document.createElement("li");
+  row.className = "watch__item";
+  row.dataset.testid = "watch-item";
+  row.dataset.status = entry.status;
+  const name = document.createElement("span");
+  name.className = "watch__file";
+  name.textContent = entry.fileName;
+  name.title = entry.optimizedPath ?? entry.path;
+  const what = document.createElement("span");
+  what.className = "watch__result";
+  if (entry.error) {
+    what.textContent = entry.error;
+    what.classList.add("watch__result--error");
+  } else {
+    what.textContent = `${formatBytes(entry.originalSize)} → ${formatBytes(entry.optimizedSize)} ${
+      TEXT.saved(entry)}`;
+  }
+  row.append(name, what);
+  return row;
+}
