@@ -63,6 +63,7 @@ export async function setLanguage(code) {
   await load(next);
   current = next;
   document.documentElement.lang = next;
+  document.title = t("app.title");
   applyStatic(document);
   for (const listener of listeners) listener(next);
 }
