@@ -13,6 +13,9 @@ Decisions where the SPEC is silent:
   MET" with the reason, and makes the exit status 1.
 - With ``--json`` stdout carries only the JSON array; the summary, skipped files and the benchmark
   report go to stderr. Ctrl-C cancels the batch (no partial files) and exits 130.
+- ``--cluster ADDRESS`` (or $IMAGE_OPTIMIZER_CLUSTER) runs the batch on a Dask cluster
+  (backend/cluster_option.py); a scheduler that cannot be reached, or has no worker, exits 2:
+  nothing was tried, as with a bad flag.
 """
 
 from __future__ import annotations
@@ -29,11 +32,11 @@ from typing import TYPE_CHECKING, Any, TextIO, get_args
 
 import msgspec
 
-from backend import worker_count
+from backend import cluster_option, worker_count
 from backend.core.discovery import Skipped, expand_paths
 from backend.core.formats.registry import OUTPUT_CHOICES
 from backend.core.quality_targets import DEFAULT_LEVEL, LEVEL_NAMES, LEVELS
-from backend.errors import OptimizerError, ValidationError
+from backend.errors import ClusterError, OptimizerError, ValidationError
 from backend.human_bytes import format_bytes
 from backend.logging_setup import configure_logging
 from backend.types import (
@@ -109,6 +112,8 @@ def _build_parser() -> argparse.ArgumentParser:
     opt.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
     _add_image_flags(opt)
     opt.add_argument("--workers", type=int, metavar="N", help="worker processes")
+    opt.add_argument("--cluster", metavar="ADDRESS",
+                     help="run on a Dask cluster: tcp://HOST:8786 (or $IMAGE_OPTIMIZER_CLUSTER)")
     opt.add_argument("--recursive", action="store_true", help="descend into sub-folders")
     opt.add_argument("--json", action="store_true", help="print only the results as JSON")
     opt.add_argument("--benchmark", action="store_true", help="print a benchmark report")
@@ -261,13 +266,17 @@ def run_optimize(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> in
         stderr.write(f"skipped {item.path}: {item.reason}\n")
     tasks = [Task(input_path=p, output_path=None, settings=settings) for p in paths]
     try:
+        address = cluster_option.resolve(args.cluster, args.workers)
         # The CLI does not read the app's saved setting: scripts say what they want.
-        workers = worker_count.resolve(args.workers)
+        executor = (cluster_option.executor(address) if address
+                    else ProcessPool(worker_count.resolve(args.workers)))
     except OptimizerError as exc:
         raise UsageError(exc.message) from None
     try:
-        return _optimize(ImageOptimizer(ProcessPool(workers)), tasks, skipped, args, stdout,
-                         stderr)
+        return _optimize(ImageOptimizer(executor), tasks, skipped, args, stdout, stderr)
+    except ClusterError as exc:
+        stderr.write(f"image-optimizer: {exc.message}\n")
+        return EXIT_USAGE
     finally:
         # A command leaves no process behind: the pool joined its workers on the way out;
         # multiprocessing's own helpers would otherwise live until the interpreter exits.

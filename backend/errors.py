@@ -9,6 +9,7 @@
     ├── OutputError                 kind "io"           reading the input or writing the output
     ├── CancelledError              kind "cancelled"    the batch was cancelled
     ├── PoolError                   kind "pool"         worker pool state or capacity
+    │   └── ClusterError            kind "pool"         the Dask cluster cannot be reached or used
     ├── UnknownCommandError         kind "unknown_command"  no such command in the registry
     ├── UnsupportedCommandError     kind "unsupported"  this shell cannot do it (a native dialog in
     │                                                   a browser tab)
@@ -87,6 +88,10 @@ class CancelledError(OptimizerError):
 class PoolError(OptimizerError):
     kind = "pool"
     http_status = 503
+
+
+class ClusterError(PoolError):
+    """The Dask scheduler is unreachable or has no workers: nothing of the batch can run."""
 
 
 class UnknownCommandError(OptimizerError):

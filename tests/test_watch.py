@@ -195,6 +195,27 @@ def test_a_folder_that_disappears_is_reported_and_rearmed_when_it_returns(
         watch.close()
 
 
+def test_two_folders_into_one_output_folder_keep_their_files_apart(
+        pool_optimizer: ImageOptimizer, tmp_path: Path) -> None:
+    out, a, b = tmp_path / "out", tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    settings = ImageSettings(output="folder", outputFolder=str(out))
+    watch = Watch(pool_optimizer, tmp_path / "l.db", a, settings=settings)
+    try:
+        watch.service.add(WatchFolder(id="g", path=os.path.realpath(b), settings=settings))
+        _png(a / "x.png", 1)
+        _png(b / "x.png", 2, side=64)
+        _wait(lambda: watch.service.activity.counts("f").optimized
+              + watch.service.activity.counts("g").optimized >= 2 and watch.service.idle())
+        assert sorted(str(p.relative_to(out)) for p in out.rglob("*.png")) == ["a/x.png",
+                                                                              "b/x.png"]
+        with Image.open(out / "b" / "x.png") as im:
+            assert im.height == 64
+    finally:
+        watch.close()
+
+
 def _children(pid: int) -> list[int]:
     out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True,
                          text=True)

@@ -157,23 +157,29 @@ def sniff_format(path: str) -> str | None:
 
 def classify_file(path: str) -> str | None:
     """None when the file should be optimized, else the reason it is skipped."""
+    return _inspect(path)[0]
+
+
+def _inspect(path: str) -> tuple[str | None, int]:
+    """``classify_file``'s answer and the file's size, from the one open that reads its head."""
     try:
         with open_quietly(path) as fh:
             head = fh.read(SNIFF_BYTES)
+            size = os.fstat(fh.fileno()).st_size
     except FileNotFoundError:
-        return "not found"
+        return "not found", 0
     except PermissionError:
-        return "permission denied"
+        return "permission denied", 0
     except OSError as exc:
-        return f"cannot read: {exc.strerror or exc}"
+        return f"cannot read: {exc.strerror or exc}", 0
     if sniff_bytes(head) is not None:
-        return None
+        return None, size
     ext = os.path.splitext(path)[1].lower()
     if ext in SUPPORTED_EXTENSIONS:
-        return None
+        return None, size
     if ext in KNOWN_UNSUPPORTED_EXTENSIONS:
-        return f"unsupported format: {ext}"
-    return "not an image"
+        return f"unsupported format: {ext}", 0
+    return "not an image", 0
 
 
 class _OwnOutputs:
@@ -257,10 +263,10 @@ def expand_paths(
         if key in seen:
             return
         seen.add(key)
-        reason = classify_file(path)
+        reason, size = _inspect(path)
         if reason is None:
             images.append(path)
-            found.bytes += _size(path)
+            found.bytes += size
         else:
             skipped.append(Skipped(path=path, reason=reason))
 
@@ -278,10 +284,3 @@ def expand_paths(
         else:
             consider(path)
     return found
-
-
-def _size(path: str) -> int:
-    try:
-        return os.stat(path).st_size
-    except OSError:  # gone since it was read: the pipeline will say so for that image
-        return 0

@@ -16,6 +16,9 @@ Decisions:
   and hidden folders, the output folder inside the tree, the beside suffix) plus the ledger's
   output rows (``ledger.py``), which cover ``replace`` writing over or next to its input.
 - A nested watched folder's own options win for its files (the deepest watched folder).
+- Several watched folders writing into one output folder (``watch A B --out OUT``) mirror
+  their trees from their common folder, as ``optimize A B --out OUT`` does: ``OUT/A/x.jpg`` and
+  ``OUT/B/x.jpg``, never one over the other.
 - Rescan: at start and when a folder is (re-)armed, then every ``DEFAULT_RESCAN`` seconds, as a
   safety net for missed events (an inotify queue overflow, a network filesystem that sends
   none). It only stats: a file is read (hashed) once it is complete and unknown to the ledger.
@@ -293,7 +296,8 @@ class WatchService:
                      for i in items]
             try:
                 results = self.optimizer.optimize_images(
-                    tasks, roots=[folder.path], on_progress=self._on_progress, source="watch")
+                    tasks, roots=self._roots(folder), on_progress=self._on_progress,
+                    source="watch")
             except OptimizerError as exc:  # the pool is shutting down or broken
                 log.warning("watch batch not run: %s", exc.message)
                 return
@@ -305,6 +309,18 @@ class WatchService:
                 for item in items:
                     self._working.pop(item.path, None)
                 self._batches.discard(threading.current_thread())
+
+    def _roots(self, folder: WatchFolder) -> list[str]:
+        """What ``output: folder`` mirrors below the output folder: every watched folder that
+        writes into the same one, as ``optimize DIR1 DIR2 --out OUT`` mirrors from their common
+        folder (so ``a/x.jpg`` and ``b/x.jpg`` do not land on one ``OUT/x.jpg``)."""
+        if folder.settings.output != "folder":
+            return [folder.path]
+        with self._lock:
+            return [a.folder.path for a in self._folders.values()
+                    if a.folder.settings.output == "folder"
+                    and a.folder.settings.outputFolder == folder.settings.outputFolder
+                    ] or [folder.path]
 
     def _settled(self, folder: WatchFolder, item: _Item, result: OptimizationResult) -> None:
         if not result.success:

@@ -56,6 +56,7 @@ export class WatchPanel {
     this.onError = onError;
     this.dialog = document.getElementById("settings-panel");
     this.timer = null;
+    this.watching = false;
     this.build();
   }
 
@@ -117,6 +118,9 @@ export class WatchPanel {
 
   schedule() {
     clearTimeout(this.timer);
+    // With the panel closed and nothing watched there is nothing to show: folders are added
+    // here, and adding one (or opening the panel) polls again.
+    if (!this.dialog.open && !this.watching) return;
     this.timer = setTimeout(() => this.refresh(), this.dialog.open ? OPEN_POLL_MS : IDLE_POLL_MS);
   }
 
@@ -135,7 +139,8 @@ export class WatchPanel {
     const recent = status.recent.slice(0, RECENT_SHOWN).map((entry) => recentRow(entry));
     this.recent.replaceChildren(...(recent.length ? recent : [item("watch__empty", TEXT.noRecent)]));
     const optimized = status.folders.reduce((sum, f) => sum + f.optimized, 0);
-    this.summary.hidden = !status.folders.length;
+    this.watching = status.folders.length > 0;
+    this.summary.hidden = !this.watching;
     this.summary.textContent = TEXT.summary(status.folders.length, optimized);
   }
 
