@@ -7,7 +7,9 @@
  *   (tests/test_i18n_catalogues.py), and a key missing at run time falls back to English.
  * - A value is a string with `{name}` placeholders, or, for counted phrases, an object of
  *   `Intl.PluralRules` categories (one/few/many/other) chosen by `params.count`.
- * - Numbers in params are formatted with `Intl.NumberFormat` for the language ("1,5" in German).
+ * - Numbers in params are formatted with `Intl.NumberFormat` for the language ("1,5" in German);
+ *   sizes, percentages and durations have their own formatters below, so a template takes them
+ *   as ready-made text ("{size} saved") and word order stays the catalogue's.
  * - The language is the saved preference, else the first of navigator.languages we have, else
  *   English. Language names in the picker are endonyms (each in its own language), as is usual.
  * - Static markup carries `data-i18n` (text), `data-i18n-aria-label`, `data-i18n-title` and
@@ -77,6 +79,11 @@ function formatParam(value) {
   return typeof value === "number" ? new Intl.NumberFormat(current).format(value) : String(value);
 }
 
+/** Whether the catalogue has `key` (an error kind the page has words for). */
+export function has(key) {
+  return key in (catalogues.en ?? {});
+}
+
 /** The text for `key` in the current language, `{name}` placeholders filled from `params`. */
 export function t(key, params = {}) {
   let value = catalogues[current]?.[key] ?? catalogues.en?.[key];
@@ -102,4 +109,67 @@ export function applyStatic(root) {
       element.setAttribute(attribute, t(element.getAttribute(`data-i18n-${attribute}`)));
     }
   }
+}
+
+const SIZE_UNITS = ["KB", "MB", "GB"];
+
+function decimal(value, digits) {
+  return new Intl.NumberFormat(current, {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+    useGrouping: false,
+  }).format(value);
+}
+
+/**
+ * "12,35 KB", "1,50 MB", "512 Б": 1024-based with two decimals above bytes, as Python's
+ * `backend/human_bytes.py` writes them (in English the two agree, e2e/test_contract.py); the
+ * unit symbols are the catalogue's ("Ko" in French, "МБ" in Russian).
+ */
+export function formatSize(bytes) {
+  const count = Number(bytes) || 0;
+  const sign = count < 0 ? "-" : "";
+  let size = Math.abs(count);
+  if (size < 1024) return `${sign}${decimal(size, 0)} ${t("unit.B")}`;
+  size /= 1024;
+  let index = 0;
+  while (size >= 1024 && index < SIZE_UNITS.length - 1) {
+    size /= 1024;
+    index += 1;
+  }
+  return `${sign}${decimal(size, 2)} ${t(`unit.${SIZE_UNITS[index]}`)}`;
+}
+
+/** A whole-number percentage in the language's way: "42%", "42 %". */
+export function formatPercent(value, digits = 0) {
+  return new Intl.NumberFormat(current, {
+    style: "percent",
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  }).format(value / 100);
+}
+
+/** A number with fixed decimals ("85,1"). */
+export function formatDecimal(value, digits) {
+  return new Intl.NumberFormat(current, {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  }).format(value);
+}
+
+function unit(value, name, digits) {
+  return new Intl.NumberFormat(current, {
+    style: "unit",
+    unit: name,
+    unitDisplay: "narrow",
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  }).format(value);
+}
+
+/** "6.9s" below a minute, "2m 5.0s" above, as the original showed it; "6,9 с" in Russian. */
+export function formatDuration(seconds) {
+  const s = Math.max(0, Number(seconds) || 0);
+  if (s < 60) return unit(s, "second", 1);
+  return `${unit(Math.floor(s / 60), "minute", 0)} ${unit(s % 60, "second", 1)}`;
 }

@@ -70,7 +70,7 @@ export function qualityLabel(contract, quality) {
 export function autoQualityChoices(contract) {
   return settingChoices(contract, "autoQuality").map(({ value, label }) => {
     const target = contract.autoQualityTargets[value];
-    return { value, label: target === undefined ? label : `${label} (${target})` };
+    return { value, label: target === undefined ? label : t("options.autoLevel", { label, target }) };
   });
 }
 

@@ -5,13 +5,13 @@
  * whatever the current language. A save that fails keeps the switch for this session and says so.
  */
 
-import { language, LANGUAGES, setLanguage, t } from "../i18n.js";
+import { language, LANGUAGES, setLanguage } from "../i18n.js";
 
 export class LanguageSelect {
   /**
    * @param {{
    *   savePreferences: (patch: object) => Promise<unknown>,
-   *   onError: (prefix: string, error: unknown) => void,
+   *   onError: (key: string, error: unknown) => void,
    * }} options
    */
   constructor({ savePreferences, onError }) {
@@ -20,6 +20,7 @@ export class LanguageSelect {
       ...Object.entries(LANGUAGES).map(([code, name]) => {
         const option = new Option(name, code);
         option.lang = code;
+        option.translate = false; // an endonym: the same in every language
         return option;
       }),
     );
@@ -30,7 +31,7 @@ export class LanguageSelect {
       try {
         await savePreferences({ language: code });
       } catch (error) {
-        onError(t("settings.saveFailed"), error);
+        onError("settings.saveFailed", error);
       }
     });
   }

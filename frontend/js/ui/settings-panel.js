@@ -37,7 +37,7 @@ export class SettingsPanel {
    *   patchSettings: (patch: object) => void,
    *   savePreferences: (patch: object) => Promise<unknown>,
    *   pickFolder: () => Promise<string|null>,
-   *   onError: (prefix: string, error: unknown) => void,
+   *   onError: (key: string, error: unknown) => void,
    * }} options
    */
   constructor({ patchSettings, savePreferences, pickFolder, onError }) {
@@ -177,7 +177,7 @@ export class SettingsPanel {
     try {
       chosen = await this.pickFolder();
     } catch (error) {
-      this.onError(t("settings.folderDialogFailed"), error);
+      this.onError("settings.folderDialogFailed", error);
     }
     if (chosen) this.folder.value = chosen;
     else this.folder.focus();
@@ -199,7 +199,7 @@ export class SettingsPanel {
       await this.savePreferences({ recursiveDrops: wanted });
     } catch (error) {
       this.recursive.checked = !wanted;
-      this.onError(t("settings.saveFailed"), error);
+      this.onError("settings.saveFailed", error);
     }
   }
 }
