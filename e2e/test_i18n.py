@@ -86,6 +86,7 @@ def test_every_visible_text_in_every_state_is_from_the_languages_catalogue(
     expect(page.get_by_test_id("about-version")).to_have_text(
         page.evaluate(T_OF, ["settings.version", {"version": version}]))
     assert untranslated(page, code) == []
+    changelog.evaluate("(box) => box.scrollIntoView({block: 'end'})")
     shoot(page, artifacts, code, "about")
 
     # Python's refusal: a translated sentence for its kind, Python's reason below it as data.

@@ -58,3 +58,13 @@ def test_the_language_preference_takes_a_catalogue_code_only() -> None:
     assert decode_preferences({}).language is None
     with pytest.raises(ValidationError):
         decode_preferences({"language": "xx"})
+
+
+def test_every_counted_phrase_has_the_forms_its_language_counts_with() -> None:
+    # CLDR plural categories for integers: Russian one (1, 21), few (2-4, 22), many (5-20, 0);
+    # the other five languages one and other ("other" also covers Russian fractions).
+    forms = {"ru": {"one", "few", "many", "other"}}
+    for code in ("en", *LANGUAGES):
+        for key, value in _load(code).items():
+            if isinstance(value, dict):
+                assert set(value) == forms.get(code, {"one", "other"}), f"{code}: {key}"
