@@ -12,7 +12,7 @@
  * are shown as data, in English.
  */
 
-import { formatPercent, formatSize, onLanguageChange, t } from "../i18n.js";
+import { formatPercent, formatSize, has, onLanguageChange, t } from "../i18n.js";
 import { percentOf } from "./format.js";
 
 function counts(f) {
@@ -241,7 +241,11 @@ function recentRow(entry) {
   name.translate = false;
   let what;
   if (entry.error) {
-    what = data("watch__result watch__result--error", entry.error);
+    // The sentence for the error's kind, then Python's words as data.
+    what = document.createElement("span");
+    what.className = "watch__result watch__result--error";
+    const key = `kind.${entry.errorKind}`;
+    what.append(`${has(key) ? t(key) : t("kind.internal")} `, data("", entry.error));
   } else {
     what = document.createElement("span");
     what.className = "watch__result";
