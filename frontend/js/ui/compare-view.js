@@ -18,8 +18,10 @@
  * - "Apply to all" puts the tuned quality, Auto quality, format and resize into the Options and
  *   runs the last batch again with them. Escape or × closes without changes; focus goes back
  *   to the row. Reopening a saved row starts from the settings it was saved with.
- * - Words are the catalogue's and follow a language switch; what Python says (why a preview
- *   failed, how a side is shown, the score's metric) is shown as data (`lang="en"`).
+ * - Words are the catalogue's and follow a language switch: how a side is shown and what the
+ *   score was measured on come as codes (`shownReason`, `scoreBasis`) the page has sentences
+ *   for; Python's own words (why a preview failed, why a target was missed) are shown as data
+ *   (`lang="en"`).
  */
 
 import { formatDecimal, formatPercent, formatSize, onLanguageChange, t } from "../i18n.js";
@@ -31,6 +33,12 @@ import { CompareTuner } from "./compare-tuner.js";
 const DEBOUNCE_MS = 120;
 
 /** Python's words, shown as they are (English). */
+/** What the score was measured on, in the page's words ("SSIMULACRA2 on 12 tiles …"). */
+function scoreBasisText(p) {
+  if (!p.scoreBasis) return "";
+  return t(`score.${p.scoreBasis}`, { count: p.scoreTiles ?? 0 });
+}
+
 function data(text) {
   const node = document.createElement("span");
   node.lang = "en";
@@ -101,7 +109,7 @@ export class CompareView {
     zoom.setAttribute("role", "group");
     this.zoom = zoom;
     this.zoomButtons = [null, ...ZOOM_STEPS].map((scale) => {
-      const node = button("compare__zoom-button", scale === null ? "" : formatPercent(scale * 100),
+      const node = button("compare__zoom-button", "",
         scale === null ? "compare-zoom-fit" : `compare-zoom-${scale * 100}`);
       node.setAttribute("aria-pressed", "false");
       node.addEventListener("click", () => (scale === null ? this.stage.fit() : this.stage.zoomTo(scale)));
@@ -165,7 +173,9 @@ export class CompareView {
   /** The fixed words, and again after a language switch. */
   label() {
     this.zoom.setAttribute("aria-label", t("compare.zoom"));
-    this.zoomButtons[0].node.textContent = t("compare.fit");
+    for (const { node, scale } of this.zoomButtons) {
+      node.textContent = scale === null ? t("compare.fit") : formatPercent(scale * 100);
+    }
     this.closeButton.setAttribute("aria-label", t("compare.close"));
     this.closeButton.title = t("compare.close");
     this.spinner.textContent = t("compare.encoding");
@@ -257,7 +267,7 @@ export class CompareView {
       this.stage.setImage("original", originalImg);
       this.stage.setSize(preview.originalWidth, preview.originalHeight);
       this.haveOriginal = true;
-      this.originalShownAs = preview.original.shownAs; // later answers do not resend it
+      this.originalShown = preview.original; // later answers do not resend it
     }
     this.stage.setImage("result", resultImg);
     this.stage.render();
@@ -337,25 +347,28 @@ export class CompareView {
     const score = p.score == null ? t("compare.noScore")
       : t("score", { score: formatDecimal(p.score, 1) });
     this.facts.replaceChildren(el("span", "", dims), formats, el("span", "", score));
-    this.facts.title = p.scoreMetric ?? "";
-    // Each note: the page's words, then Python's (English) as data where it has some.
+    const basis = scoreBasisText(p);
+    this.facts.title = basis;
     const notes = [
-      p.chosenQuality != null ? [t("compare.chosen", { quality: p.chosenQuality })] : null,
-      p.keptOriginal ? [t("results.kept")] : null,
-      p.frames > 1 ? [t("compare.frames", { count: p.frames })] : null,
-      p.downscaled ? ["", p.downscaled] : null,
-      p.targetMet === false ? [`${t("results.targetNotMet")}: `, p.targetMessage] : null,
-      ...[["compare.originalShown", this.originalShownAs], ["compare.optimizedShown", p.result.shownAs]]
+      p.chosenQuality != null ? t("compare.chosen", { quality: p.chosenQuality }) : null,
+      p.keptOriginal ? t("results.kept") : null,
+      p.frames > 1 ? t("compare.frames", { count: p.frames }) : null,
+      p.downscaled ? t("compare.downscaled") : null,
+      ...[["stage.original", this.originalShown, p.inputFormat],
+        ["stage.optimized", p.result, p.format]]
         // The animation's line already says both sides show the first frame.
-        .filter(([, why]) => why && !(p.frames > 1 && why.startsWith("first frame")))
-        .map(([key, why]) => [`${t(key)} `, why]),
-      p.scoreMetric ? ["", p.scoreMetric] : null,
-    ].filter(Boolean);
-    this.notes.replaceChildren(...notes.map(([text, detail]) => {
-      const li = el("li", "", text);
-      if (detail) li.append(data(detail));
-      return li;
-    }));
+        .filter(([, shown]) => shown?.shownReason && !(p.frames > 1 && shown.shownReason === "first_frame"))
+        .map(([side, shown, format]) => t(`compare.shown.${shown.shownReason}`, {
+          side: t(side), width: shown.width, height: shown.height, format: formatName(format),
+        })),
+      basis,
+    ].filter(Boolean).map((text) => el("li", "", text));
+    if (p.targetMet === false) {
+      const line = el("li", "", `${t("results.targetNotMet")}: `);
+      line.append(data(p.targetMessage));
+      notes.splice(notes.length - 1, 0, line);
+    }
+    this.notes.replaceChildren(...notes);
   }
 
   renderZoom(scale, fit) {
