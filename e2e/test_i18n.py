@@ -125,6 +125,19 @@ def test_every_visible_text_in_every_state_is_from_the_languages_catalogue(
     assert untranslated(page, code) == []
     shoot(page, artifacts, code, "compare")
 
+    # A switch with the results on screen redraws them (and the compare view) in the new words.
+    page.keyboard.press("Escape")
+    expect(compare).to_be_hidden()
+    page.locator(".toast__close").evaluate_all("(buttons) => buttons.forEach((b) => b.click())")
+    expect(page.get_by_test_id("toast")).to_have_count(0)
+    other = "de" if code == "en" else "en"
+    switch_language(page, other)
+    expect(rows.nth(2).locator(".result__note")).to_contain_text(catalogue(other)["kind.decode"])
+    assert untranslated(page, other) == []
+    rows.first.click()
+    expect(page.get_by_test_id("compare-status")).not_to_be_empty(timeout=60_000)
+    assert untranslated(page, other) == []
+
 
 def test_the_walk_catches_an_english_word_in_another_language(page: Page, server: Served) -> None:
     open_app(page, server)

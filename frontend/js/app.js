@@ -175,6 +175,7 @@ class App {
       this.showPlacement(settings);
     }
     if (canDownload()) this.dropzone.setDefaultHint(t("placement.browser"));
+    if (this.words) this.statusText.textContent = this.words();
   }
 
   showPlacement(settings) {
@@ -203,8 +204,10 @@ class App {
     if (!busy && document.activeElement === this.cancelButton) this.dropzone.zone.focus();
   }
 
-  announce(text) {
-    this.statusText.textContent = text;
+  /** `words()` gives the status line; it is called again after a language switch. */
+  announce(words) {
+    this.words = words;
+    this.statusText.textContent = words();
   }
 
   /** `key`: the catalogue's words for what failed; the error's kind and detail follow. */
@@ -267,7 +270,7 @@ class App {
       this.setState("preparing");
       const go = await this.confirm.ask(prepared, placementHint(settings));
       if (!go) {
-        this.announce(t("app.nothingOptimized"));
+        this.announce(() => t("app.nothingOptimized"));
         this.setState("idle");
         return;
       }
@@ -279,12 +282,12 @@ class App {
     this.cancelButton.textContent = t("app.cancel");
     this.tracker.start(paths.length);
     this.setState("working");
-    this.announce(folders
+    this.announce(() => (folders
       ? t("app.optimizingFound", {
         images: t("app.foundImages", { count: paths.length }),
         folders: t("app.foundFolders", { count: folders }),
       })
-      : t("app.optimizing", { count: paths.length }));
+      : t("app.optimizing", { count: paths.length })));
 
     let batch;
     try {
@@ -293,14 +296,14 @@ class App {
     } catch (error) {
       this.tracker.stop();
       this.showError("error.optimize", error);
-      this.announce(t("progress.failed"));
+      this.announce(() => t("progress.failed"));
       this.setState("idle");
       return;
     }
     const final = this.tracker.finish(batch);
     this.results.render(batch);
     this.setState("done");
-    this.announce(announcement(final));
+    this.announce(() => announcement(final));
     this.fadeBackLater();
   }
 
@@ -343,7 +346,7 @@ class App {
     this.cancelRequested = true;
     this.cancelButton.disabled = true;
     this.cancelButton.textContent = t("app.cancelling");
-    this.announce(t("app.cancelling"));
+    this.announce(() => t("app.cancelling"));
     try {
       await invoke("cancel_optimization");
     } catch (error) {

@@ -3,7 +3,7 @@
  * "X MB / Y% saved" and "N images optimized in T s", in the page's language.
  */
 
-import { formatDuration, formatPercent, formatSize, t } from "../i18n.js";
+import { formatDuration, formatPercent, formatSize, onLanguageChange, t } from "../i18n.js";
 import { percentOf } from "./format.js";
 
 const HEADLINES = {
@@ -19,9 +19,12 @@ export class ProgressArc {
     this.percent = root.getElementById("progress-percent");
     this.saved = root.getElementById("progress-saved");
     this.summary = root.getElementById("progress-summary");
+    this.last = null;
+    onLanguageChange(() => this.last && this.render(this.last));
   }
 
   render(s) {
+    this.last = s;
     const percent = Math.max(0, Math.min(100, s.percent));
     this.bar.style.strokeDashoffset = String(100 - percent);
     this.bar.classList.toggle("is-empty", percent === 0);
