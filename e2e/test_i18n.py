@@ -3,9 +3,10 @@
 For each language the page is opened in English, switched in the settings panel (live, no
 reload), and then every visible text of every state a person reaches is checked against that
 language's catalogue (``page_words.UNTRANSLATED``): the main window, the Options menu, the
-settings panel with its changelog, a real batch's results list with a skipped-file toast and a
-failed image, an error toast from Python, and the compare view. The first start follows the
-browser's locale, the choice is remembered after a reload, Russian counts take their three
+settings panel with its changelog, an error toast from Python, a watched folder with a failed
+file, a real batch's results list with a skipped-file toast and a failed image, and the compare
+view; then a second switch redraws the results and the compare view. The first start follows
+the browser's locale, the choice is remembered after a reload, Russian counts take their three
 forms, and de/ru screenshots at the desktop's minimum window size go to test-artifacts/.
 """
 
@@ -99,7 +100,23 @@ def test_every_visible_text_in_every_state_is_from_the_languages_catalogue(
     expect(toast.locator(".toast__detail")).to_have_attribute("lang", "en")
     assert untranslated(page, code) == []
     shoot(page, artifacts, code, "error-toast")
+
+    # A watched folder with a broken image in it: its state, counts and a failed item (the
+    # sentence for the error's kind, Python's reason as data) in the panel and the title bar.
+    watched = tmp_path / "watched"
+    watched.mkdir()
+    (watched / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really")
+    page.get_by_test_id("watch-path").fill(str(watched))
+    page.get_by_test_id("watch-submit").click()
+    failed = page.locator('[data-testid="watch-item"][data-status="failed"]')
+    expect(failed).to_contain_text(words["kind.decode"], timeout=60_000)
+    expect(page.get_by_test_id("watch-folder")).to_contain_text(
+        page.evaluate(T_OF, ["progress.failedCount", {"count": 1}]))
+    assert untranslated(page, code) == []
     page.keyboard.press("Escape")
+    expect(page.get_by_test_id("watch-summary")).to_have_text(" · ".join([
+        page.evaluate(T_OF, ["watch.summary", {"count": 1}]),
+        page.evaluate(T_OF, ["watch.optimized", {"count": 0}])]))
 
     # A real batch: two photos, a truncated JPEG and a text file that is skipped.
     good = [photo(tmp_path, "chelsea.png", "chelsea.jpg"),
