@@ -1,7 +1,8 @@
 """The language in the real desktop window (pywebview, Qt WebEngine, under Xvfb), over raw CDP:
 the settings panel's choice switches the window live, every visible text is then the chosen
 catalogue's (the same walk as e2e/test_i18n.py), a photo dropped through X shows its result row
-in that language, and the choice is saved as the app preference the next launch opens in."""
+in that language, a large dropped folder asks first in it, and the choice is saved as the app
+preference the next launch opens in."""
 
 from __future__ import annotations
 
@@ -57,3 +58,19 @@ def test_the_window_switches_to_russian_live_and_remembers_it(
     assert cdp.evaluate(walk) == []
     shot = cdp.call("Page.captureScreenshot", format="png")["data"]
     (artifacts / "i18n-desktop-ru.png").write_bytes(base64.b64decode(shot))
+
+    # A dropped folder of 101 images asks first, in Russian: "101 изображение в 1 папке".
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    for i in range(101):
+        Image.new("RGB", (16, 12), (i, 90, 200)).save(tree / f"{i:03}.png")
+    ask = "document.querySelector('[data-testid=\"batch-confirm\"]')"
+    assert drag_and_drop(desktop.display, [tree]) == "CopyAction"
+    found = cdp.wait_for(f"{ask}?.open && {ask}.querySelector('.confirm__found').textContent",
+                         "the question before the batch")
+    assert found.startswith("Найдено: 101 изображение в 1 папке"), found
+    assert cdp.evaluate(walk) == []
+    shot = cdp.call("Page.captureScreenshot", format="png")["data"]
+    (artifacts / "i18n-desktop-ru-confirm.png").write_bytes(base64.b64decode(shot))
+    cdp.evaluate(f"{ask}.querySelector('[data-testid=\"batch-confirm-cancel\"]').click()")
+    cdp.wait_for(f"!{ask}.open", "the question declined")
