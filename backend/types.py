@@ -19,10 +19,16 @@ from backend.errors import CancelledError, OptimizerError
 
 Quality = Annotated[int, Meta(ge=1, le=100)]
 Pixels = Annotated[int, Meta(ge=1, le=100_000)]
+# The UI languages, one catalogue each in frontend/i18n/.
+Language = Literal["en", "nl", "de", "fr", "es", "ru"]
 ResizeMode = Literal["none", "width", "height", "longest", "shortest"]
 ProgressStatus = Literal["processing", "complete", "error"]
 ResultStatus = Literal["ok", "error", "cancelled"]
 EventSource = Literal["watch"]
+# Why a preview side is a PNG and not the file itself; the page words each in its language.
+ShownReason = Literal["copy", "first_frame", "not_drawable", "upright"]
+# What a preview's score was measured on (the page's words for ``scoreMetric``).
+ScoreBasis = Literal["kept", "search", "tiles", "whole", "svg", "too_small"]
 # What survives of the source's metadata (the ICC profile is governed by ``icc``).
 MetadataMode = Literal["strip", "keep", "keep-no-location"]
 IccMode = Literal["keep", "srgb"]
@@ -110,6 +116,8 @@ class AppPreferences(Struct, forbid_unknown_fields=True, kw_only=True):
     workers: Annotated[int, Meta(ge=1, le=64)] | None = None
     # A folder dropped on the window is expanded with its sub-folders.
     recursiveDrops: bool = True
+    # The UI language (frontend/i18n/<code>.json); None: follow the system/browser locale.
+    language: Language | None = None
 
 
 class Task(Struct, forbid_unknown_fields=True, kw_only=True):
@@ -179,6 +187,7 @@ class PreviewImage(Struct, kw_only=True):
     height: int
     # Why this is not the file itself ("JPEG XL shown as PNG", "first frame of 12"); None: it is.
     shownAs: str | None = None
+    shownReason: ShownReason | None = None  # the same, as a code
 
 
 class PreviewResult(Struct, kw_only=True):
@@ -201,6 +210,8 @@ class PreviewResult(Struct, kw_only=True):
     chosenQuality: int | None = None
     score: float | None = None
     scoreMetric: str | None = None  # what ``score`` is and on which pixels
+    scoreBasis: ScoreBasis | None = None  # the same, as a code
+    scoreTiles: int | None = None  # with basis "tiles": how many
     targetMet: bool | None = None
     targetMessage: str | None = None
     frames: int = 1  # > 1: an animation, shown by its first frame

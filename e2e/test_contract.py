@@ -95,7 +95,7 @@ def test_quality_labels_follow_the_served_bands(page: Page, server: Served) -> N
 def test_page_formats_bytes_as_python_does(page: Page, server: Served) -> None:
     open_app(page, server)
     shown = page.evaluate(
-        "(counts) => import('/js/ui/format.js').then((m) => counts.map(m.formatBytes))",
+        "(counts) => import('/js/i18n.js').then((m) => counts.map(m.formatSize))",
         BYTE_COUNTS)
     assert shown == [format_bytes(n) for n in BYTE_COUNTS]
     assert shown[:7] == ["0 B", "1 B", "512 B", "1023 B", "1.00 KB", "1.13 KB", "1.50 KB"]

@@ -246,7 +246,8 @@ def test_unsupported_file_is_named_in_a_toast_and_not_optimized(
 
     toast = page.get_by_test_id("toast")
     expect(toast).to_be_visible()
-    expect(toast).to_contain_text("1 file skipped: notes.txt (not an image)")
+    expect(toast.locator(".toast__line")).to_have_text("1 file skipped")
+    expect(toast.locator(".toast__detail")).to_have_text("notes.txt (not an image)")
     wait_for_results(page, 1)
     expect(page.get_by_test_id("result-row")).to_contain_text("chelsea.jpg")
 

@@ -139,7 +139,8 @@ def test_the_workers_choice_resizes_the_pool_and_is_used_at_the_next_launch(
             lambda r: r.url.endswith("/api/invoke/save_preferences")
         ) as saved:
             workers.select_option("3")
-        assert saved.value.ok and saved.value.json() == {"workers": 3, "recursiveDrops": True}
+        assert saved.value.ok and saved.value.json() == {
+            "workers": 3, "recursiveDrops": True, "language": None}
         info = served.invoke("get_app_info")
         assert info["workers"] == 3
 

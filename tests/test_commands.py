@@ -415,16 +415,18 @@ def own_pool(tmp_path: Path) -> Iterator[AppContext]:
 
 
 def test_saved_worker_count_resizes_the_pool_and_is_kept(own_pool: AppContext) -> None:
+    # language None: the page follows the system's until the person picks one.
     assert ok(invoke("load_preferences", {}, own_pool)) == {"workers": None,
-                                                            "recursiveDrops": True}
+                                                            "recursiveDrops": True,
+                                                            "language": None}
     assert ok(invoke("save_preferences", {"preferences": {"workers": 3}}, own_pool)) == {
-        "workers": 3, "recursiveDrops": True}
+        "workers": 3, "recursiveDrops": True, "language": None}
     own_pool.optimizer.start(wait=True)
     info = ok(invoke("get_app_info", {}, own_pool))
     assert (info["workers"], info["alive"]) == (3, 3)
     assert ok(invoke("load_preferences", {}, own_pool))["workers"] == 3
     on_disk = msgspec.json.decode((own_pool.settings.path.parent / "preferences.json").read_bytes())
-    assert on_disk == {"workers": 3, "recursiveDrops": True}
+    assert on_disk == {"workers": 3, "recursiveDrops": True, "language": None}
     ok(invoke("save_preferences", {"preferences": {"workers": None}}, own_pool))
     assert ok(invoke("get_app_info", {}, own_pool))["workers"] == min(
         info["cpuCount"], info["maxWorkers"])

@@ -128,6 +128,8 @@ def test_wheel_carries_every_frontend_file_and_every_backend_module(wheel: Path)
     assert any(re.fullmatch(r"js/ui/[^/]+\.js", name) for name in repo)
     assert sorted(shipped) == sorted(repo)
     assert shipped == repo
+    # frontend/CHANGELOG.md links to the repository's: the wheel carries its text.
+    assert shipped["CHANGELOG.md"] == (ROOT / "CHANGELOG.md").read_bytes()
 
     modules = {name for name in _repo_files(ROOT / "backend") if name.endswith(".py")}
     assert modules <= set(_wheel_files(wheel, "backend/")), "a backend package is not listed in "\

@@ -81,6 +81,7 @@ def test_webp_preview_decodes_to_its_reported_size_and_writes_nothing(
     # The original goes to the page as the file itself: a browser draws JPEG.
     assert base64.b64decode(result["original"]["data"]) == real_photo.read_bytes()
     assert 40 < result["score"] < 100 and "SSIMULACRA2" in result["scoreMetric"]
+    assert result["scoreBasis"] in ("whole", "tiles")
     assert result["output_path"] == str(real_photo.parent / "optimized" / "chelsea.webp")
     assert tree(real_photo.parent) == before  # no output, no optimized/ folder, no temp file
 
@@ -117,7 +118,7 @@ def test_resize_is_previewed_at_the_new_size(context: AppContext, real_photo: Pa
 def test_auto_quality_reports_the_chosen_quality(context: AppContext, real_photo: Path) -> None:
     result = preview(context, real_photo, settings={"autoQuality": "high"})
     assert 1 <= result["chosenQuality"] <= 100
-    assert "Auto quality" in result["scoreMetric"]
+    assert "Auto quality" in result["scoreMetric"] and result["scoreBasis"] == "search"
 
 
 def test_formats_a_browser_cannot_draw_come_as_png(
@@ -130,6 +131,8 @@ def test_formats_a_browser_cannot_draw_come_as_png(
     assert "TIFF" in result["original"]["shownAs"]
     assert decoded(result["original"]).size == (300, 200)
     assert result["result"]["mime"] == "image/png" and "JPEG XL" in result["result"]["shownAs"]
+    assert (result["original"]["shownReason"], result["result"]["shownReason"]) == (
+        "not_drawable", "not_drawable")
     assert decoded(result["result"]).size == (300, 200)
     assert result["format"] == "jxl" and result["size"] > 0  # the JPEG XL file's own size
 
@@ -140,6 +143,7 @@ def test_an_animation_is_shown_by_its_first_frame(context: AppContext, edge_case
     assert result["frames"] > 1
     assert result["original"]["shownAs"].startswith("first frame of")
     assert result["result"]["shownAs"].startswith("first frame of")
+    assert result["result"]["shownReason"] == "first_frame"
     assert decoded(result["result"]).format == "PNG"
 
 
@@ -165,6 +169,7 @@ def test_a_photo_above_the_limit_is_previewed_downscaled(
     assert (result["originalWidth"], result["originalHeight"]) == (4900, 3400)
     assert decoded(result["result"]).size == (result["width"], result["height"])
     assert "PNG copy" in result["original"]["shownAs"]
+    assert result["original"]["shownReason"] == "copy"
 
 
 def test_a_truncated_file_is_a_clear_error(context: AppContext, edge_cases: Any) -> None:

@@ -122,7 +122,7 @@ def test_preferences_sit_beside_the_settings_and_survive_a_new_store(tmp_path: P
     PreferencesStore(tmp_path).save(AppPreferences(workers=3))
     SettingsStore(tmp_path).save(CUSTOM)
     assert PreferencesStore(tmp_path).load() == AppPreferences(workers=3)
-    assert json.loads((tmp_path / PREFERENCES_FILE).read_text()) == {"workers": 3,
-                                                                   "recursiveDrops": True}
+    assert json.loads((tmp_path / PREFERENCES_FILE).read_text()) == {
+        "workers": 3, "recursiveDrops": True, "language": None}
     assert SettingsStore(tmp_path).load() == CUSTOM
 

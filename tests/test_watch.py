@@ -173,6 +173,7 @@ def test_a_bad_image_is_a_per_file_error_and_the_watch_goes_on(
         assert [(i.fileName, i.status) for i in reversed(items)] == [
             ("notes.jpg", "failed"), ("good.png", "optimized")]
         assert "not an image" in (items[1].error or "")
+        assert (items[1].errorKind, items[0].errorKind) == ("unsupported_format", None)
     finally:
         watch.close()
 

@@ -56,6 +56,8 @@ from backend.types import (
     PreviewImage,
     PreviewResult,
     ResizeSettings,
+    ScoreBasis,
+    ShownReason,
     savings,
 )
 
@@ -113,14 +115,14 @@ def _preview(input_path: str, output_path: str, settings: ImageSettings, times: 
             reference = upright()
         else:
             reference = resize(_resized_first_frame(source, encoded.size), encoded.size)
-        score, metric = _score(encoded, reference)
+        score, metric, basis = _score(encoded, reference)
         frames = source.frame_count
         shown_original = (_original_image(source, upright, full, frames, downscaled is not None)
                           if want_original else None)
     finally:
         source.close()
-    return _result(input_path, output_path, encoded, full, score, metric, frames, downscaled,
-                   shown_original)
+    return _result(input_path, output_path, encoded, full, (score, metric, basis), frames,
+                   downscaled, shown_original)
 
 
 def _svg_preview(input_path: str, output_path: str, settings: ImageSettings, times: StageTimes,
@@ -128,24 +130,27 @@ def _svg_preview(input_path: str, output_path: str, settings: ImageSettings, tim
     """An SVG input: both sides are drawn by the page from SVG text where they are SVG."""
     encoded = encode_input(input_path, settings, times)
     text = gzip.decompress(data) if is_gzip(data) else data
-    score, metric = None, "none: an optimized SVG is checked to render as its input"
+    score, metric, basis = None, "none: an optimized SVG is checked to render as its input", (
+        "svg", None)
     if encoded.format != "svg":
         from backend.core.formats.svg_source import raster_source
 
         drawn = raster_source(input_path, data, settings.resize)
         try:
-            score, metric = _score(encoded, drawn.image.convert("RGBA"))
+            score, metric, basis = _score(encoded, drawn.image.convert("RGBA"))
         finally:
             drawn.close()
     shown = PreviewImage(mime="image/svg+xml", data=text, width=encoded.size[0],
                          height=encoded.size[1]) if want_original else None
-    return _result(input_path, output_path, encoded, encoded.size, score, metric, 1, None, shown)
+    return _result(input_path, output_path, encoded, encoded.size, (score, metric, basis), 1,
+                   None, shown)
 
 
 def _result(input_path: str, output_path: str, encoded: Encoded, original_size: tuple[int, int],
-            score: float | None, metric: str | None, frames: int, downscaled: str | None,
-            original: PreviewImage | None) -> PreviewResult:
+            scored: tuple[float | None, str | None, _Basis], frames: int,
+            downscaled: str | None, original: PreviewImage | None) -> PreviewResult:
     search = encoded.search
+    score, metric, (basis, tiles) = scored
     saved, ratio = savings(len(encoded.data), len(encoded.out))
     return PreviewResult(
         input_path=input_path, output_path=output_path, original_size=len(encoded.data),
@@ -156,7 +161,7 @@ def _result(input_path: str, output_path: str, encoded: Encoded, original_size: 
         keptOriginal=encoded.kept,
         chosenQuality=None if search is None or encoded.kept or encoded.format == "svg"
         else search.quality,
-        score=score, scoreMetric=metric,
+        score=score, scoreMetric=metric, scoreBasis=basis, scoreTiles=tiles,
         targetMet=None if search is None else search.target_met,
         targetMessage=None if search is None else search.message,
         frames=frames, downscaled=downscaled,
@@ -182,12 +187,16 @@ def _resized_first_frame(source: Source, size: tuple[int, int]) -> Image.Image:
     return orient(resize(picture.image, stored), source.orientation)
 
 
-def _score(encoded: Encoded, reference: Image.Image) -> tuple[float | None, str | None]:
+_Basis = tuple[ScoreBasis, int | None]  # the code and, for tiles, their count
+
+
+def _score(encoded: Encoded, reference: Image.Image) -> tuple[float | None, str, _Basis]:
     if encoded.kept:
-        return 100.0, "none needed: the result is the original file"
+        return 100.0, "none needed: the result is the original file", ("kept", None)
     search = encoded.search
     if search is not None and search.score is not None:
-        return round(search.score, 2), "SSIMULACRA2 on the whole image (Auto quality's own)"
+        return (round(search.score, 2), "SSIMULACRA2 on the whole image (Auto quality's own)",
+                ("search", None))
     spec = get_format(encoded.format)
     if spec.plugin is not None:
         importlib.import_module(spec.plugin).register()
@@ -203,11 +212,13 @@ def _score(encoded: Encoded, reference: Image.Image) -> tuple[float | None, str 
     try:
         score = ssimulacra2(reference, result)
     except ValueError as exc:  # too small to score (SSIMULACRA2 needs 8x8 px)
-        return None, f"none: {exc}"
-    where = (f"{len(boxes[0]) * len(boxes[1])} tiles of {TILE} px at full resolution "
-             f"({reference.width * reference.height / 1e6:.2f} MP)" if boxes is not None
-             else "the whole image")
-    return round(score, 2), f"SSIMULACRA2 on {where}"
+        return None, f"none: {exc}", ("too_small", None)
+    if boxes is None:
+        return round(score, 2), "SSIMULACRA2 on the whole image", ("whole", None)
+    tiles = len(boxes[0]) * len(boxes[1])
+    where = (f"{tiles} tiles of {TILE} px at full resolution "
+             f"({reference.width * reference.height / 1e6:.2f} MP)")
+    return round(score, 2), f"SSIMULACRA2 on {where}", ("tiles", tiles)
 
 
 def _on_white(image: Image.Image) -> Image.Image:
@@ -252,9 +263,9 @@ def _png(image: Image.Image, icc: bytes | None) -> bytes:
     return out.getvalue()
 
 
-def _as_png(image: Image.Image, icc: bytes | None, why: str) -> PreviewImage:
+def _as_png(image: Image.Image, icc: bytes | None, why: str, reason: ShownReason) -> PreviewImage:
     return PreviewImage(mime="image/png", data=_png(image, icc), width=image.width,
-                        height=image.height, shownAs=why)
+                        height=image.height, shownAs=why, shownReason=reason)
 
 
 class _Lazy:
@@ -278,14 +289,14 @@ def _original_image(source: Source, upright: _Lazy, size: tuple[int, int], frame
     if downscaled:
         copy = upright().resize(_fitting(size), Image.Resampling.LANCZOS)
         return _as_png(copy, icc, f"a {copy.width}x{copy.height} PNG copy (the original is "
-                                  f"{width}x{height})")
+                                  f"{width}x{height})", "copy")
     if frames > 1:
-        return _as_png(upright(), icc, f"first frame of {frames}")
+        return _as_png(upright(), icc, f"first frame of {frames}", "first_frame")
     if source.format not in BROWSER_FORMATS:
         return _as_png(upright(), icc, f"{spec.label} shown as PNG (browsers cannot draw "
-                                       f"{spec.label})")
+                                       f"{spec.label})", "not_drawable")
     if source.orientation != 1 and source.format != "jpeg":
-        return _as_png(upright(), icc, "turned upright (EXIF orientation)")
+        return _as_png(upright(), icc, "turned upright (EXIF orientation)", "upright")
     return PreviewImage(mime=spec.mime, data=source.data, width=width, height=height)
 
 
@@ -303,6 +314,8 @@ def _shown_result(encoded: Encoded, frames: int) -> PreviewImage:
     with Image.open(io.BytesIO(encoded.out), formats=[spec.pillow]) as decoded:
         decoded.load()
         icc = decoded.info.get("icc_profile") or None
-        why = (f"first frame of {frames}" if animated
-               else f"{spec.label} shown as PNG (browsers cannot draw {spec.label})")
-        return _as_png(decoded.copy(), icc, why)
+        if animated:
+            return _as_png(decoded.copy(), icc, f"first frame of {frames}", "first_frame")
+        return _as_png(decoded.copy(), icc,
+                       f"{spec.label} shown as PNG (browsers cannot draw {spec.label})",
+                       "not_drawable")

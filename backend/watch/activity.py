@@ -40,14 +40,17 @@ class Activity:
 
     def result(self, folder_id: str, result: OptimizationResult) -> None:
         status: ItemStatus = "optimized" if result.success else "failed"
-        self._add(folder_id, result.original_path, status, result=result, error=result.error)
+        self._add(folder_id, result.original_path, status, result=result, error=result.error,
+                  error_kind=result.errorKind)
 
     def _add(self, folder_id: str, path: str, status: ItemStatus, *,
-             result: OptimizationResult | None = None, error: str | None = None) -> None:
+             result: OptimizationResult | None = None, error: str | None = None,
+             error_kind: str | None = None) -> None:
         with self._lock:
             self._seq += 1
             item = ActivityItem(seq=self._seq, at=time.time(), folderId=folder_id, path=path,
-                                fileName=os.path.basename(path), status=status, error=error)
+                                fileName=os.path.basename(path), status=status, error=error,
+                                errorKind=error_kind)
             if result is not None and result.success:
                 item.originalSize = result.original_size
                 item.optimizedSize = result.optimized_size

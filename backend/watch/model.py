@@ -46,6 +46,7 @@ class ActivityItem(Struct, kw_only=True):
     compressionRatio: float = 0.0
     optimizedPath: str | None = None
     error: str | None = None
+    errorKind: str | None = None  # the error's kind, which the page has a sentence for
 
 
 class FolderStatus(Struct, kw_only=True):

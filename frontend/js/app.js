@@ -12,6 +12,8 @@
  * an error that refuses the whole batch (bad payload, pool down) is a red toast and the window
  * returns to the drop zone; the page marks itself `data-ready="true"` once the bridge, the saved
  * options and the progress listener are in place.
+ * An error toast says, in the page's language, what failed and what kind of error it was (the
+ * `kind` of the bridge's error); Python's own message follows as data, in English.
  */
 
 import {
@@ -25,9 +27,12 @@ import {
   prepareFiles,
   ready,
 } from "./bridge.js";
+import { has, initialLanguage, onLanguageChange, setLanguage, t } from "./i18n.js";
+import { ChangelogSection } from "./ui/changelog.js";
 import { BatchConfirm, needsConfirm } from "./ui/batch-confirm.js";
 import { Dropzone } from "./ui/dropzone.js";
-import { plural, skippedMessage } from "./ui/format.js";
+import { skippedDetail } from "./ui/format.js";
+import { LanguageSelect } from "./ui/language-select.js";
 import { OptionsMenu } from "./ui/options-menu.js";
 import { announcement, ProgressArc } from "./ui/progress-arc.js";
 import { ProgressTracker } from "./ui/progress-tracker.js";
@@ -43,8 +48,6 @@ import { WorkersOption } from "./ui/workers-option.js";
 const PROGRESS_EVENT = "image_optimization_progress";
 const DONE_MS = 3000;
 const FADE_MS = 1200;
-const BROWSER_HINT = "Optimized images will be ready to download here";
-
 class App {
   constructor(toaster) {
     this.toaster = toaster;
@@ -60,7 +63,7 @@ class App {
     this.tracker = new ProgressTracker((snapshot) => arc.render(snapshot));
     this.saver = new SettingsSaver(
       (settings) => invoke("save_settings", { settings }),
-      (error) => this.showError("Could not save the options", error),
+      (error) => this.showError("error.saveOptions", error),
     );
     this.menu = new OptionsMenu({
       onChange: (settings) => {
@@ -72,25 +75,25 @@ class App {
     this.preferences = { workers: null, recursiveDrops: true };
     this.workers = new WorkersOption({
       save: (workers) => this.savePreferences({ workers }),
-      onError: (error) => this.showError("Could not change the workers", error),
+      onError: (error) => this.showError("error.workers", error),
     });
     this.panel = new SettingsPanel({
       patchSettings: (fields) => this.menu.patch(fields),
       savePreferences: (fields) => this.savePreferences(fields),
       pickFolder: () => pickFolder(),
-      onError: (prefix, error) => this.showError(prefix, error),
+      onError: (key, error) => this.showError(key, error),
     });
     this.watch = new WatchPanel({
       invoke,
       getSettings: () => this.menu.getSettings(),
       pickFolder: canDownload() ? null : () => pickFolder(),
-      onError: (prefix, error) => this.showError(prefix, error),
+      onError: (key, error) => this.showError(key, error),
     });
     this.results = new ResultsList({
       canDownload: canDownload(),
-      onDownload: (path) => downloadFile(path).catch((e) => this.showError("Download failed", e)),
+      onDownload: (path) => downloadFile(path).catch((e) => this.showError("error.download", e)),
       onDownloadAll: (paths) =>
-        downloadAll(paths).catch((e) => this.showError("Download failed", e)),
+        downloadAll(paths).catch((e) => this.showError("error.download", e)),
       onRevert: (batch) => this.revert(batch),
       onOpen: (result) => this.compare?.open(result, this.lastBatch?.settings ?? this.menu.getSettings()),
     });
@@ -99,9 +102,13 @@ class App {
       onFiles: (files) => this.run(files),
       onPick: () => this.pick(),
       isBusy: () => this.isBusy(),
-      onBusy: () => this.toaster.show("A batch is running: wait for it to finish, or cancel it"),
+      onBusy: () => this.toaster.show(t("app.busy")),
     });
-    if (canDownload()) this.dropzone.setDefaultHint(BROWSER_HINT);
+    if (canDownload()) this.dropzone.setDefaultHint(t("placement.browser"));
+    this.language = new LanguageSelect({
+      savePreferences: (fields) => this.savePreferences(fields),
+      onError: (key, error) => this.showError(key, error),
+    });
     this.confirm = new BatchConfirm();
     this.cancelButton.addEventListener("click", () => this.cancel());
     // A pending option change is saved before the page goes away (reload, close, hide).
@@ -114,6 +121,7 @@ class App {
   /** `info` is `get_app_info`'s answer: the Options controls are built from its contract. */
   async start(info) {
     document.getElementById("app-version").textContent = `v${info.version}`;
+    this.changelog = new ChangelogSection(info.version);
     this.menu.setup(info.contract);
     this.compare = new CompareView({
       contract: info.contract,
@@ -124,11 +132,12 @@ class App {
     });
     this.panel.setup(info.contract, info.shell);
     this.dropzone.setAccept(acceptList(info.contract));
+    onLanguageChange(() => this.relabel(info));
     let settings = info.contract.defaults;
     try {
       settings = await invoke("load_settings");
     } catch (error) {
-      this.showError("Could not load the saved options", error);
+      this.showError("error.loadOptions", error);
     }
     this.menu.setSettings(settings);
     this.panel.setSettings(settings);
@@ -151,8 +160,22 @@ class App {
       this.panel.setPreferences(this.preferences);
     } catch (error) {
       // The window still works on the default pool; only the Workers choice is unavailable.
-      this.showError("Could not load the app preferences", error);
+      this.showError("error.loadPreferences", error);
     }
+  }
+
+  /** After a language switch: rebuild the contract's choices in the new words, keeping values. */
+  relabel(info) {
+    this.menu.setup(info.contract);
+    this.panel.setup(info.contract, info.shell);
+    const settings = this.menu.settings;
+    if (settings) {
+      this.menu.setSettings(settings);
+      this.panel.setSettings(settings);
+      this.showPlacement(settings);
+    }
+    if (canDownload()) this.dropzone.setDefaultHint(t("placement.browser"));
+    if (this.words) this.statusText.textContent = this.words();
   }
 
   showPlacement(settings) {
@@ -181,12 +204,15 @@ class App {
     if (!busy && document.activeElement === this.cancelButton) this.dropzone.zone.focus();
   }
 
-  announce(text) {
-    this.statusText.textContent = text;
+  /** `words()` gives the status line; it is called again after a language switch. */
+  announce(words) {
+    this.words = words;
+    this.statusText.textContent = words();
   }
 
-  showError(prefix, error) {
-    this.toaster.show(`${prefix}: ${error?.message ?? error}`, "error");
+  /** `key`: the catalogue's words for what failed; the error's kind and detail follow. */
+  showError(key, error) {
+    showError(this.toaster, key, error);
   }
 
   clearTimers() {
@@ -203,7 +229,7 @@ class App {
       if (picked === null) this.dropzone.openFileInput();
       else await this.optimize(picked);
     } catch (error) {
-      this.showError("Could not open the file picker", error);
+      this.showError("error.picker", error);
     }
   }
 
@@ -211,8 +237,8 @@ class App {
     if (this.isBusy()) return;
     this.clearTimers();
     this.setState("preparing");
-    const verb = canDownload() ? "Uploading" : "Reading";
-    this.dropzone.setHint(`${verb} ${plural(files.length, "file", "files")}…`);
+    const verb = canDownload() ? "app.uploading" : "app.reading";
+    this.dropzone.setHint(t(verb, { count: files.length }));
     let prepared;
     try {
       prepared = await prepareFiles(files, {
@@ -220,7 +246,7 @@ class App {
         settings: this.menu.getSettings(),
       });
     } catch (error) {
-      this.showError("Could not read the files", error);
+      this.showError("error.readFiles", error);
       this.setState("idle");
       return;
     } finally {
@@ -231,7 +257,9 @@ class App {
 
   async optimize(prepared) {
     const { paths = [], skipped = [], roots = null, folders = 0 } = prepared;
-    if (skipped.length) this.toaster.show(skippedMessage(skipped), "warning");
+    if (skipped.length) {
+      this.toaster.show(t("app.skipped", { count: skipped.length }), "warning", skippedDetail(skipped));
+    }
     if (!paths.length) {
       if (this.state === "preparing") this.setState("idle");
       return;
@@ -242,7 +270,7 @@ class App {
       this.setState("preparing");
       const go = await this.confirm.ask(prepared, placementHint(settings));
       if (!go) {
-        this.announce("Nothing optimized.");
+        this.announce(() => t("app.nothingOptimized"));
         this.setState("idle");
         return;
       }
@@ -251,11 +279,15 @@ class App {
     this.lastBatch = { paths, roots, settings };
     this.cancelRequested = false;
     this.cancelButton.disabled = false;
-    this.cancelButton.textContent = "Cancel";
+    this.cancelButton.textContent = t("app.cancel");
     this.tracker.start(paths.length);
     this.setState("working");
-    const where = folders ? ` found in ${plural(folders, "folder", "folders")}` : "";
-    this.announce(`Optimizing ${plural(paths.length, "image", "images")}${where}…`);
+    this.announce(() => (folders
+      ? t("app.optimizingFound", {
+        images: t("app.foundImages", { count: paths.length }),
+        folders: t("app.foundFolders", { count: folders }),
+      })
+      : t("app.optimizing", { count: paths.length })));
 
     let batch;
     try {
@@ -263,15 +295,15 @@ class App {
       batch = await invoke("optimize_images", { tasks, roots });
     } catch (error) {
       this.tracker.stop();
-      this.showError("Optimization failed", error);
-      this.announce("Optimization failed.");
+      this.showError("error.optimize", error);
+      this.announce(() => t("progress.failed"));
       this.setState("idle");
       return;
     }
     const final = this.tracker.finish(batch);
     this.results.render(batch);
     this.setState("done");
-    this.announce(announcement(final));
+    this.announce(() => announcement(final));
     this.fadeBackLater();
   }
 
@@ -295,16 +327,16 @@ class App {
   async revert(batch) {
     try {
       const report = await invoke("revert_batch", { batch });
-      const count = plural(report.restored.length, "original", "originals");
+      const restored = t("app.restored", { count: report.restored.length });
       if (report.failed.length) {
         const first = report.failed[0];
-        this.toaster.show(`${count} restored; not restored: ${first.path}: ${first.error}`, "error");
+        this.toaster.show([restored, t("app.notRestored", { name: first.path })], "error", first.error);
       } else {
-        this.toaster.show(`${count} restored`);
+        this.toaster.show(restored);
       }
       return report;
     } catch (error) {
-      this.showError("Could not revert", error);
+      this.showError("error.revert", error);
       throw error;
     }
   }
@@ -313,17 +345,23 @@ class App {
     if (this.state !== "working" || this.cancelRequested) return;
     this.cancelRequested = true;
     this.cancelButton.disabled = true;
-    this.cancelButton.textContent = "Cancelling…";
-    this.announce("Cancelling…");
+    this.cancelButton.textContent = t("app.cancelling");
+    this.announce(() => t("app.cancelling"));
     try {
       await invoke("cancel_optimization");
     } catch (error) {
       this.cancelRequested = false;
       this.cancelButton.disabled = false;
-      this.cancelButton.textContent = "Cancel";
-      this.showError("Could not cancel", error);
+      this.cancelButton.textContent = t("app.cancel");
+      this.showError("error.cancel", error);
     }
   }
+}
+
+/** An error toast: what failed (`key`), the kind of error, then Python's detail as data. */
+function showError(toaster, key, error) {
+  const kind = has(`kind.${error?.kind}`) ? error.kind : "internal";
+  toaster.show([t(key), t(`kind.${kind}`)], "error", String(error?.message ?? error));
 }
 
 async function main() {
@@ -332,15 +370,31 @@ async function main() {
   try {
     shell = await ready();
   } catch (error) {
-    toaster.show(`Cannot reach the optimizer: ${error?.message ?? error}`, "error");
+    // No catalogue is loaded yet: the English one is fetched for this toast.
+    await setLanguage(initialLanguage(null)).catch(() => {});
+    showError(toaster, "error.unreachable", error);
     return;
   }
   document.body.dataset.shell = shell;
+  // The saved language first, so the window opens in it; without one, the browser's/system's.
+  let saved = null;
+  try {
+    saved = (await invoke("load_preferences")).language;
+  } catch {
+    // App.loadPreferences reports an unreadable store; the locale decides meanwhile.
+  }
+  try {
+    await setLanguage(initialLanguage(saved));
+  } catch (error) {
+    // Without a catalogue there are no words to translate with: this one stays English.
+    toaster.show("Cannot load the page's words", "error", String(error?.message ?? error));
+    return;
+  }
   let info;
   try {
     info = await invoke("get_app_info");
   } catch (error) {
-    toaster.show(`Cannot read the optimizer's options: ${error?.message ?? error}`, "error");
+    showError(toaster, "error.appInfo", error);
     return;
   }
   await new App(toaster).start(info);

@@ -8,21 +8,9 @@
  * A modal <dialog>: Enter (the focused "Optimize" button) starts, Escape or "Cancel" does not.
  */
 
-import { formatBytes } from "./format.js";
+import { formatSize, onLanguageChange, t } from "../i18n.js";
 
 export const CONFIRM_AT = 100;
-
-const TEXT = {
-  title: "Optimize them all?",
-  found: (images, folders, size) =>
-    `Found ${count(images, "image", "images")} in ${count(folders, "folder", "folders")} (${size}).`,
-  start: (images) => `Optimize ${count(images, "image", "images")}`,
-  cancel: "Cancel",
-};
-
-function count(n, one, many) {
-  return `${n.toLocaleString("en")} ${n === 1 ? one : many}`;
-}
 
 /** Whether a prepared drop is large enough to ask about. */
 export function needsConfirm({ paths = [], folders = 0 }) {
@@ -45,20 +33,35 @@ export class BatchConfirm {
         <button type="button" class="panel__button confirm__start"
                 data-testid="batch-confirm-start"></button>
       </div>`;
-    this.dialog.querySelector("h2").textContent = TEXT.title;
+    this.title = this.dialog.querySelector("h2");
     this.found = this.dialog.querySelector(".confirm__found");
     this.where = this.dialog.querySelector("#batch-confirm-where");
     this.startButton = this.dialog.querySelector(".confirm__start");
     this.cancelButton = this.dialog.querySelector('[data-testid="batch-confirm-cancel"]');
-    this.cancelButton.textContent = TEXT.cancel;
+    this.asked = null;
+    this.label();
+    onLanguageChange(() => this.label());
     host.append(this.dialog);
   }
 
+  /** The words, again after a language switch (also while the question is open). */
+  label() {
+    this.title.textContent = t("batch.title");
+    this.cancelButton.textContent = t("batch.cancel");
+    if (!this.asked) return;
+    const { paths, folders, bytes = 0 } = this.asked;
+    const images = t("batch.images", { count: paths.length });
+    this.found.textContent = t("batch.found", {
+      images, folders: t("batch.folders", { count: folders }), size: formatSize(bytes),
+    });
+    this.startButton.textContent = t("batch.start", { images });
+  }
+
   /** Resolves true when the person starts the batch, false when they decline. */
-  ask({ paths, folders, bytes = 0 }, where) {
-    this.found.textContent = TEXT.found(paths.length, folders, formatBytes(bytes));
+  ask(prepared, where) {
+    this.asked = prepared;
+    this.label();
     this.where.textContent = where;
-    this.startButton.textContent = TEXT.start(paths.length);
     return new Promise((resolve) => {
       const finish = (answer) => {
         this.startButton.removeEventListener("click", onStart);

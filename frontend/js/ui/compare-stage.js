@@ -20,13 +20,8 @@
  *   handle. Zoom runs from 10 % (or fit, when smaller) to 800 %. Panning stops at the image's edges; an image smaller than the window stays centred.
  */
 
-const TEXT = {
-  original: "Original",
-  optimized: "Optimized",
-  divider: "Divider: original on the left, optimized on the right",
-  dividerValue: (percent) => `${percent}% original`,
-  picture: "Picture: drag or use the arrow keys to pan, + and − to zoom",
-};
+import { formatPercent, onLanguageChange, t } from "../i18n.js";
+
 
 export const ZOOM_STEPS = [1, 2, 4, 8];
 const MAX_SCALE = 8;
@@ -49,7 +44,6 @@ export class CompareStage {
     this.root = el("div", "compare__viewport", {
       tabindex: "0",
       role: "img",
-      "aria-label": TEXT.picture,
       "data-testid": "compare-viewport",
     });
     this.originalSide = el("div", "compare__side compare__side--original");
@@ -63,18 +57,15 @@ export class CompareStage {
     this.divider = el("div", "compare__divider", {
       role: "slider",
       tabindex: "0",
-      "aria-label": TEXT.divider,
       "aria-valuemin": "0",
       "aria-valuemax": "100",
       "aria-orientation": "horizontal",
       "data-testid": "compare-divider",
     });
     this.divider.append(el("span", "compare__handle", { "aria-hidden": "true" }));
-    const left = el("span", "compare__tag compare__tag--left");
-    left.textContent = TEXT.original;
-    const right = el("span", "compare__tag compare__tag--right");
-    right.textContent = TEXT.optimized;
-    this.root.append(this.originalSide, this.resultSide, this.divider, left, right);
+    this.left = el("span", "compare__tag compare__tag--left");
+    this.right = el("span", "compare__tag compare__tag--right");
+    this.root.append(this.originalSide, this.resultSide, this.divider, this.left, this.right);
     this.width = 1;
     this.height = 1;
     this.split = 50;
@@ -82,6 +73,16 @@ export class CompareStage {
     this.fitted = true;
     this.pointers = new Map();
     this.bind();
+    this.label();
+    onLanguageChange(() => this.label());
+  }
+
+  label() {
+    this.root.setAttribute("aria-label", t("stage.picture"));
+    this.divider.setAttribute("aria-label", t("stage.divider"));
+    this.divider.setAttribute("aria-valuetext", t("stage.dividerValue", { percent: formatPercent(this.split) }));
+    this.left.textContent = t("stage.original");
+    this.right.textContent = t("stage.optimized");
   }
 
   /** The box both sides are drawn in, in image pixels (the original's size); fits it. */
@@ -163,7 +164,7 @@ export class CompareStage {
     this.resultSide.style.clipPath = `inset(0 0 0 ${this.split}%)`;
     this.divider.style.left = `${this.split}%`;
     this.divider.setAttribute("aria-valuenow", String(this.split));
-    this.divider.setAttribute("aria-valuetext", TEXT.dividerValue(this.split));
+    this.divider.setAttribute("aria-valuetext", t("stage.dividerValue", { percent: formatPercent(this.split) }));
     this.onZoom(scale, this.fitted);
   }
 

@@ -16,16 +16,9 @@ import {
   qualityRange,
   resizeModes,
 } from "./contract.js";
+import { applyStatic, formatPercent, onLanguageChange, t } from "../i18n.js";
 import { mix } from "./options-menu.js";
 
-const TEXT = {
-  quality: "Quality",
-  auto: "Auto quality",
-  format: "Convert to",
-  resize: "Resize",
-  size: "Resize to, in pixels",
-  autoValue: (target) => `Auto ≥ ${target}`,
-};
 
 function control(tag, className, attributes) {
   const node = document.createElement(tag);
@@ -34,13 +27,13 @@ function control(tag, className, attributes) {
   return node;
 }
 
-function row(labelText, forId, ...controls) {
+function row(key, forId, ...controls) {
   const wrap = document.createElement("div");
   wrap.className = "compare__row";
   const label = document.createElement("label");
   label.className = "label-caps";
   label.htmlFor = forId;
-  label.textContent = labelText;
+  label.dataset.i18n = key; // filled by label(), and again on a language switch
   const right = document.createElement("span");
   right.className = "compare__controls";
   right.append(...controls);
@@ -54,7 +47,6 @@ export class CompareTuner {
     this.contract = contract;
     this.onChange = onChange;
     this.settings = null;
-    const options = (choices) => choices.map(({ value, label }) => new Option(label, value));
     const range = qualityRange(contract);
     this.slider = control("input", "slider", {
       type: "range", id: "compare-quality", min: String(range.min), max: String(range.max),
@@ -63,29 +55,42 @@ export class CompareTuner {
     this.value = control("output", "compare__value", { for: "compare-quality",
       "data-testid": "compare-quality-value" });
     this.auto = control("select", "select", { id: "compare-auto", "data-testid": "compare-auto" });
-    this.auto.append(...options(autoQualityChoices(contract)));
     this.format = control("select", "select", { id: "compare-format",
       "data-testid": "compare-format" });
-    this.format.append(...options(outputChoices(contract)));
     this.mode = control("select", "select", { id: "compare-resize",
       "data-testid": "compare-resize" });
-    this.mode.append(...options(resizeModes(contract)));
     this.pixels = pixelRange(contract);
     this.size = control("input", "number", {
       type: "number", id: "compare-size", min: String(this.pixels.min),
-      max: String(this.pixels.max), step: "1", inputmode: "numeric", placeholder: "px",
-      "aria-label": TEXT.size, "data-testid": "compare-size-input",
+      max: String(this.pixels.max), step: "1", inputmode: "numeric", "data-i18n-placeholder": "unit.px",
+      "data-i18n-aria-label": "options.sizeLabel", "data-testid": "compare-size-input",
     });
-    const qualityRow = row(TEXT.quality, "compare-quality", this.value);
+    const qualityRow = row("options.quality", "compare-quality", this.value);
     this.root = document.createElement("div");
     this.root.className = "compare__tuner";
     this.root.append(
       qualityRow, this.slider,
-      row(TEXT.auto, "compare-auto", this.auto),
-      row(TEXT.format, "compare-format", this.format),
-      row(TEXT.resize, "compare-resize", this.size, this.mode),
+      row("options.autoQuality", "compare-auto", this.auto),
+      row("options.convert", "compare-format", this.format),
+      row("options.resize", "compare-resize", this.size, this.mode),
     );
     this.bind();
+    this.label();
+    onLanguageChange(() => this.label());
+  }
+
+  /** The labels and the choices' words in the current language; the chosen values stay. */
+  label() {
+    const fill = (select, choices) => {
+      const value = select.value;
+      select.replaceChildren(...choices.map((c) => new Option(c.label, c.value)));
+      if (value) select.value = value;
+    };
+    fill(this.auto, autoQualityChoices(this.contract));
+    fill(this.format, outputChoices(this.contract));
+    fill(this.mode, resizeModes(this.contract));
+    applyStatic(this.root);
+    if (this.settings) this.render(this.auto.disabled);
   }
 
   bind() {
@@ -147,13 +152,14 @@ export class CompareTuner {
     const auto = this.settings.autoQuality !== "off";
     const quality = Number(this.slider.value);
     this.slider.disabled = disabled || auto;
-    this.value.textContent = auto
-      ? TEXT.autoValue(this.contract.autoQualityTargets[this.settings.autoQuality])
-      : `${qualityLabel(this.contract, quality)} ${quality}%`;
+    // The band's word and the number, as two texts: "Near-lossless 90%".
+    this.value.replaceChildren(...(auto
+      ? [t("tuner.autoValue", { target: this.contract.autoQualityTargets[this.settings.autoQuality] })]
+      : [qualityLabel(this.contract, quality), " ", formatPercent(quality)]));
     const min = Number(this.slider.min);
-    const t = (quality - min) / (Number(this.slider.max) - min);
-    this.slider.style.setProperty("--fill", `${t * 100}%`);
-    this.slider.style.setProperty("--fill-color", mix(t));
+    const fraction = (quality - min) / (Number(this.slider.max) - min);
+    this.slider.style.setProperty("--fill", `${fraction * 100}%`);
+    this.slider.style.setProperty("--fill-color", mix(fraction));
     this.size.hidden = this.mode.value === "none";
   }
 

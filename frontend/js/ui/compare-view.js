@@ -18,39 +18,34 @@
  * - "Apply to all" puts the tuned quality, Auto quality, format and resize into the Options and
  *   runs the last batch again with them. Escape or × closes without changes; focus goes back
  *   to the row. Reopening a saved row starts from the settings it was saved with.
+ * - Words are the catalogue's and follow a language switch: how a side is shown and what the
+ *   score was measured on come as codes (`shownReason`, `scoreBasis`) the page has sentences
+ *   for; Python's own words (why a preview failed, why a target was missed) are shown as data
+ *   (`lang="en"`).
  */
 
-import { basename, formatBytes } from "./format.js";
+import { formatDecimal, formatPercent, formatSize, onLanguageChange, t } from "../i18n.js";
+import { basename } from "./format.js";
 import { CompareStage, ZOOM_STEPS } from "./compare-stage.js";
 import { CompareTuner } from "./compare-tuner.js";
 
-const TEXT = {
-  title: "Compare",
-  close: "Close (Esc)",
-  zoom: "Zoom",
-  fit: "Fit",
-  save: "Save",
-  saving: "Saving…",
-  applyAll: "Apply to all",
-  encoding: "Encoding…",
-  ready: (ms) => `Preview made in ${Math.round(ms)} ms`,
-  saved: (name) => `Saved as ${name}`,
-  cannotPreview: (name, message) => `Cannot preview ${name}: ${message}`,
-  cannotSave: (message) => `Could not save: ${message}`,
-  cannotDraw: (format) => `This window cannot draw the ${format} image`,
-  before: "Original",
-  after: "Optimized",
-  saving_: (ratio) => (ratio >= 0 ? `−${ratio.toFixed(1)}%` : `+${(-ratio).toFixed(1)}%`),
-  score: (score) => `SSIMULACRA2 ${score.toFixed(1)}`,
-  noScore: "No score",
-  chosen: (quality) => `Auto quality chose ${quality}`,
-  kept: "Kept original: the optimized file was not smaller",
-  frames: (count) => `Animated (${count} frames): both sides show the first frame`,
-  shown: (side, why) => `${side} shown as ${why}`,
-  target: (message) => `Target not met: ${message}`,
-};
 
 const DEBOUNCE_MS = 120;
+
+/** Python's words, shown as they are (English). */
+/** What the score was measured on, in the page's words ("SSIMULACRA2 on 12 tiles …"). */
+function scoreBasisText(p) {
+  if (!p.scoreBasis) return "";
+  return t(`score.${p.scoreBasis}`, { count: p.scoreTiles ?? 0 });
+}
+
+function data(text) {
+  const node = document.createElement("span");
+  node.lang = "en";
+  node.translate = false;
+  node.textContent = String(text);
+  return node;
+}
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -112,9 +107,9 @@ export class CompareView {
     this.title.id = "compare-title";
     const zoom = el("div", "compare__zoom");
     zoom.setAttribute("role", "group");
-    zoom.setAttribute("aria-label", TEXT.zoom);
+    this.zoom = zoom;
     this.zoomButtons = [null, ...ZOOM_STEPS].map((scale) => {
-      const node = button("compare__zoom-button", scale === null ? TEXT.fit : `${scale * 100}%`,
+      const node = button("compare__zoom-button", "",
         scale === null ? "compare-zoom-fit" : `compare-zoom-${scale * 100}`);
       node.setAttribute("aria-pressed", "false");
       node.addEventListener("click", () => (scale === null ? this.stage.fit() : this.stage.zoomTo(scale)));
@@ -125,8 +120,7 @@ export class CompareView {
     this.zoomValue.dataset.testid = "compare-zoom-value";
     zoom.append(this.zoomValue);
     const close = button("compare__close", "", "compare-close");
-    close.setAttribute("aria-label", TEXT.close);
-    close.title = TEXT.close;
+    this.closeButton = close;
     close.innerHTML = '<svg aria-hidden="true"><use href="#icon-close"></use></svg>';
     close.addEventListener("click", () => this.dialog.close());
     header.append(this.title, zoom, close);
@@ -137,7 +131,7 @@ export class CompareView {
     this.message.dataset.testid = "compare-error";
     this.message.setAttribute("role", "alert");
     this.message.hidden = true;
-    this.spinner = el("div", "compare__busy", TEXT.encoding);
+    this.spinner = el("div", "compare__busy");
     this.spinner.dataset.testid = "compare-busy";
     picture.append(this.stage.root, this.message, this.spinner);
 
@@ -159,9 +153,9 @@ export class CompareView {
     this.status.dataset.testid = "compare-status";
     this.status.setAttribute("aria-live", "polite");
     const actions = el("div", "compare__actions");
-    this.saveButton = button("compare__action compare__action--primary", TEXT.save, "compare-save");
+    this.saveButton = button("compare__action compare__action--primary", "", "compare-save");
     this.saveButton.addEventListener("click", () => this.save());
-    this.applyButton = button("compare__action", TEXT.applyAll, "compare-apply-all");
+    this.applyButton = button("compare__action", "", "compare-apply-all");
     this.applyButton.addEventListener("click", () => {
       this.onApplyAll(this.tuner.tunedFields());
       this.dialog.close();
@@ -172,6 +166,23 @@ export class CompareView {
     this.dialog.append(header, body);
     this.dialog.addEventListener("close", () => this.closed());
     document.getElementById("app").append(this.dialog);
+    this.label();
+    onLanguageChange(() => this.label());
+  }
+
+  /** The fixed words, and again after a language switch. */
+  label() {
+    this.zoom.setAttribute("aria-label", t("compare.zoom"));
+    for (const { node, scale } of this.zoomButtons) {
+      node.textContent = scale === null ? t("compare.fit") : formatPercent(scale * 100);
+    }
+    this.closeButton.setAttribute("aria-label", t("compare.close"));
+    this.closeButton.title = t("compare.close");
+    this.spinner.textContent = t("compare.encoding");
+    this.saveButton.textContent = t("compare.save");
+    this.applyButton.textContent = t("compare.applyAll");
+    if (this.row) this.title.textContent = t("compare.title", { name: basename(this.row.original_path) });
+    if (this.preview) this.renderReadout(this.preview);
   }
 
   isOpen() {
@@ -181,7 +192,7 @@ export class CompareView {
   /** Open on one result row; `settings` are what its batch ran with. */
   open(result, settings) {
     this.row = result;
-    this.title.textContent = `${TEXT.title}: ${basename(result.original_path)}`;
+    this.title.textContent = t("compare.title", { name: basename(result.original_path) });
     this.tuner.set(this.savedWith.get(result.original_path) ?? settings);
     this.tuner.setDisabled(false);
     this.haveOriginal = false;
@@ -228,7 +239,7 @@ export class CompareView {
         original: !this.haveOriginal,
       });
     } catch (error) {
-      failure = TEXT.cannotPreview(basename(path), error?.message ?? error);
+      failure = [t("compare.cannotPreview", { name: basename(path) }), error?.message ?? error];
     }
     this.inFlight = false;
     if (this.pending) {
@@ -237,7 +248,7 @@ export class CompareView {
     }
     if (ticket !== this.ticket || !this.isOpen()) return; // stale: a newer request follows
     if (failure) {
-      this.failed(failure);
+      this.failed(...failure);
       return;
     }
     let images;
@@ -247,7 +258,7 @@ export class CompareView {
         preview.original ? decodedImage(preview.original) : null,
       ]);
     } catch {
-      if (ticket === this.ticket) this.failed(TEXT.cannotDraw(formatName(preview.format)));
+      if (ticket === this.ticket) this.failed(t("compare.cannotDraw", { format: formatName(preview.format) }));
       return;
     }
     if (ticket !== this.ticket || !this.isOpen()) return;
@@ -256,7 +267,7 @@ export class CompareView {
       this.stage.setImage("original", originalImg);
       this.stage.setSize(preview.originalWidth, preview.originalHeight);
       this.haveOriginal = true;
-      this.originalShownAs = preview.original.shownAs; // later answers do not resend it
+      this.originalShown = preview.original; // later answers do not resend it
     }
     this.stage.setImage("result", resultImg);
     this.stage.render();
@@ -265,12 +276,12 @@ export class CompareView {
     this.showMessage(null);
     this.setBusy(false);
     this.saveButton.disabled = false;
-    this.status.textContent = TEXT.ready(preview.durationMs);
+    this.status.textContent = t("compare.ready", { ms: Math.round(preview.durationMs) });
   }
 
-  failed(text) {
+  failed(text, detail = null) {
     this.setBusy(false);
-    this.showMessage(text);
+    this.showMessage(text, detail);
     this.saveButton.disabled = true;
     this.status.textContent = "";
   }
@@ -279,22 +290,22 @@ export class CompareView {
     const settings = this.tuner.get();
     if (settings.output === "replace") settings.output = "subfolder";
     this.saveButton.disabled = true;
-    this.saveButton.textContent = TEXT.saving;
+    this.saveButton.textContent = t("compare.saving");
     try {
       const result = await this.invoke("optimize_image", {
         input_path: this.row.original_path,
         output_path: this.row.optimized_path || null,
         settings,
       });
-      if (!result.success) throw new Error(result.error);
+      if (!result.success) throw Object.assign(new Error(result.error), { kind: result.errorKind });
       this.row = result;
       this.savedWith.set(result.original_path, settings);
       this.onSaved(result);
-      this.status.textContent = TEXT.saved(basename(result.optimized_path));
+      this.status.textContent = t("compare.saved", { name: basename(result.optimized_path) });
     } catch (error) {
-      this.status.textContent = TEXT.cannotSave(error?.message ?? error);
+      this.status.replaceChildren(`${t("compare.cannotSave")}: `, data(error?.message ?? error));
     } finally {
-      this.saveButton.textContent = TEXT.save;
+      this.saveButton.textContent = t("compare.save");
       this.saveButton.disabled = !this.preview;
     }
   }
@@ -304,10 +315,11 @@ export class CompareView {
     this.spinner.hidden = !busy;
   }
 
-  showMessage(text) {
+  showMessage(text, detail = null) {
     this.dialog.dataset.empty = String(!this.haveOriginal);
     this.message.hidden = !text;
-    this.message.textContent = text ?? "";
+    this.message.textContent = text ? `${text}${detail ? ": " : ""}` : "";
+    if (detail) this.message.append(data(detail));
     this.dialog.dataset.error = String(Boolean(text));
   }
 
@@ -319,37 +331,48 @@ export class CompareView {
   }
 
   renderReadout(p) {
-    this.before.textContent = `${TEXT.before} ${formatBytes(p.original_size)}`;
+    this.before.textContent = t("compare.before", { size: formatSize(p.original_size) });
     this.before.dataset.bytes = String(p.original_size);
-    this.after.textContent = `${TEXT.after} ${formatBytes(p.size)}`;
+    this.after.textContent = t("compare.after", { size: formatSize(p.size) });
     this.after.dataset.bytes = String(p.size);
-    this.saved.textContent = TEXT.saving_(p.compressionRatio);
+    const ratio = formatPercent(Math.abs(p.compressionRatio), 1);
+    this.saved.textContent = p.compressionRatio >= 0 ? `−${ratio}` : `+${ratio}`;
     this.saved.classList.toggle("is-larger", p.compressionRatio < 0);
     const dims = p.width === p.originalWidth && p.height === p.originalHeight
       ? `${p.width}×${p.height}`
       : `${p.originalWidth}×${p.originalHeight} → ${p.width}×${p.height}`;
-    const formats = p.inputFormat === p.format ? formatName(p.format)
-      : `${formatName(p.inputFormat)} → ${formatName(p.format)}`;
-    const score = p.score == null ? TEXT.noScore : TEXT.score(p.score);
-    this.facts.replaceChildren(...[dims, formats, score].map((text) => el("span", "", text)));
-    this.facts.title = p.scoreMetric ?? "";
+    const formats = el("span", "", p.inputFormat === p.format ? formatName(p.format)
+      : `${formatName(p.inputFormat)} → ${formatName(p.format)}`);
+    formats.translate = false; // names, not words
+    const score = p.score == null ? t("compare.noScore")
+      : t("score", { score: formatDecimal(p.score, 1) });
+    this.facts.replaceChildren(el("span", "", dims), formats, el("span", "", score));
+    const basis = scoreBasisText(p);
+    this.facts.title = basis;
     const notes = [
-      p.chosenQuality != null ? TEXT.chosen(p.chosenQuality) : null,
-      p.keptOriginal ? TEXT.kept : null,
-      p.frames > 1 ? TEXT.frames(p.frames) : null,
-      p.downscaled,
-      p.targetMet === false ? TEXT.target(p.targetMessage) : null,
-      ...[[TEXT.before, this.originalShownAs], [TEXT.after, p.result.shownAs]]
+      p.chosenQuality != null ? t("compare.chosen", { quality: p.chosenQuality }) : null,
+      p.keptOriginal ? t("results.kept") : null,
+      p.frames > 1 ? t("compare.frames", { count: p.frames }) : null,
+      p.downscaled ? t("compare.downscaled") : null,
+      ...[["stage.original", this.originalShown, p.inputFormat],
+        ["stage.optimized", p.result, p.format]]
         // The animation's line already says both sides show the first frame.
-        .filter(([, why]) => why && !(p.frames > 1 && why.startsWith("first frame")))
-        .map(([side, why]) => TEXT.shown(side, why)),
-      p.scoreMetric,
-    ].filter(Boolean);
-    this.notes.replaceChildren(...notes.map((text) => el("li", "", text)));
+        .filter(([, shown]) => shown?.shownReason && !(p.frames > 1 && shown.shownReason === "first_frame"))
+        .map(([side, shown, format]) => t(`compare.shown.${shown.shownReason}`, {
+          side: t(side), width: shown.width, height: shown.height, format: formatName(format),
+        })),
+      basis,
+    ].filter(Boolean).map((text) => el("li", "", text));
+    if (p.targetMet === false) {
+      const line = el("li", "", `${t("results.targetNotMet")}: `);
+      line.append(data(p.targetMessage));
+      notes.splice(notes.length - 1, 0, line);
+    }
+    this.notes.replaceChildren(...notes);
   }
 
   renderZoom(scale, fit) {
-    this.zoomValue.textContent = `${Math.round(scale * 100)}%`;
+    this.zoomValue.textContent = formatPercent(Math.round(scale * 100));
     for (const { node, scale: step } of this.zoomButtons) {
       const pressed = step === null ? fit : !fit && Math.abs(step - scale) < 1e-6;
       node.setAttribute("aria-pressed", String(pressed));

@@ -3,7 +3,14 @@
  * registry, the labels), so the page keeps no copy of limits, defaults or option lists.
  * Pure functions: `e2e/test_contract.py` checks, in Chromium, that the controls built from them
  * equal what Python declares.
+ *
+ * Labels: the backend serves English words (the CLI and API use them); the page shows each by its
+ * key from the catalogue (`resize.<mode>`, `choice.<field>.<value>`, `quality.<band minimum>`,
+ * `unit.<unit>`, `format.original`); tests/test_i18n_catalogues.py checks that `en` has every
+ * served word under its key, word for word.
  */
+
+import { t } from "../i18n.js";
 
 /** The schema of a `$defs` entry's property (through a nullable `anyOf`). */
 function property(contract, struct, name) {
@@ -28,7 +35,7 @@ export function resizeModes(contract) {
   const modes = new Set(property(contract, "ResizeSettings", "mode").enum);
   return Object.entries(contract.resizeModeLabels)
     .filter(([value]) => modes.has(value))
-    .map(([value, label]) => ({ value, label }));
+    .map(([value]) => ({ value, label: t(`resize.${value}`) }));
 }
 
 /**
@@ -39,7 +46,7 @@ export function outputChoices(contract) {
   const accepted = new Set(property(contract, "ImageSettings", "outputFormat").enum);
   const formats = contract.formats.filter((format) => format.output && accepted.has(format.id));
   return [
-    { value: "original", label: contract.originalLabel },
+    { value: "original", label: t("format.original") },
     ...formats.map((format) => ({ value: format.id, label: format.label.toUpperCase() })),
   ];
 }
@@ -53,7 +60,7 @@ export function formatId(contract, name) {
 /** The Options menu's word for a quality ("Near-lossless" from 90). */
 export function qualityLabel(contract, quality) {
   const band = contract.qualityBands.find(([min]) => quality >= min);
-  return band ? band[1] : contract.qualityBands.at(-1)[1];
+  return t(`quality.${(band ?? contract.qualityBands.at(-1))[0]}`);
 }
 
 /**
@@ -63,14 +70,14 @@ export function qualityLabel(contract, quality) {
 export function autoQualityChoices(contract) {
   return settingChoices(contract, "autoQuality").map(({ value, label }) => {
     const target = contract.autoQualityTargets[value];
-    return { value, label: target === undefined ? label : `${label} (${target})` };
+    return { value, label: target === undefined ? label : t("options.autoLevel", { label, target }) };
   });
 }
 
 /** `{min, max}` of maxSize in bytes, and its units as `{value: bytes, label}`, smallest first. */
 export function byteRange(contract) {
   const size = property(contract, "ImageSettings", "maxSize");
-  const units = Object.entries(contract.byteUnits).map(([label, bytes]) => ({ value: bytes, label }));
+  const units = Object.entries(contract.byteUnits).map(([unit, bytes]) => ({ value: bytes, label: t(`unit.${unit}`) }));
   return { min: size.minimum, max: size.maximum, units };
 }
 
@@ -87,7 +94,7 @@ export function settingChoices(contract, field) {
   const accepted = new Set(property(contract, "ImageSettings", field).enum);
   return Object.entries(contract.choiceLabels[field])
     .filter(([value]) => accepted.has(value))
-    .map(([value, label]) => ({ value, label }));
+    .map(([value]) => ({ value, label: t(`choice.${field}.${value}`) }));
 }
 
 /** `{min, max, pattern}` of a string setting (`suffix`). */

@@ -17,6 +17,7 @@
  * marked invalid. "Downscale when it does not fit" only shows with a max size.
  */
 
+import { formatPercent, t } from "../i18n.js";
 import {
   autoQualityChoices,
   byteRange,
@@ -32,9 +33,9 @@ import {
 const LOW_RGB = [215, 187, 33];
 const HIGH_RGB = [98, 205, 32];
 
-/** The slider's fill colour at `t` (0–1) of its range. */
-export function mix(t) {
-  const [r, g, b] = LOW_RGB.map((low, i) => Math.round(low + (HIGH_RGB[i] - low) * t));
+/** The slider's fill colour at `fraction` (0–1) of its range. */
+export function mix(fraction) {
+  const [r, g, b] = LOW_RGB.map((low, i) => Math.round(low + (HIGH_RGB[i] - low) * fraction));
   return `rgb(${r}, ${g}, ${b})`;
 }
 
@@ -201,18 +202,20 @@ export class OptionsMenu {
     const quality = this.settings.quality.global;
     const auto = this.settings.autoQuality !== "off";
     this.slider.disabled = this.disabled || auto;
-    const label = auto ? "Auto" : qualityLabel(this.contract, quality);
-    const value = auto ? `≥ ${this.contract.autoQualityTargets[this.settings.autoQuality]}` : `${quality}%`;
+    const label = auto ? t("options.auto") : qualityLabel(this.contract, quality);
+    const score = this.contract.autoQualityTargets[this.settings.autoQuality];
+    const value = auto ? `≥ ${score}` : formatPercent(quality);
     this.qualityLabel.textContent = label;
     this.qualityValue.textContent = value;
     this.slider.setAttribute(
       "aria-valuetext",
-      auto ? `Auto quality, SSIMULACRA2 ${value}` : `${quality}%, ${label}`,
+      auto ? t("options.qualityAuto", { score: value })
+        : t("options.qualityValue", { percent: value, label }),
     );
     const min = Number(this.slider.min);
-    const t = (quality - min) / (Number(this.slider.max) - min);
-    this.slider.style.setProperty("--fill", `${t * 100}%`);
-    this.slider.style.setProperty("--fill-color", mix(t));
+    const fraction = (quality - min) / (Number(this.slider.max) - min);
+    this.slider.style.setProperty("--fill", `${fraction * 100}%`);
+    this.slider.style.setProperty("--fill-color", mix(fraction));
   }
 
   renderResize() {

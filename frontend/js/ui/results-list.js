@@ -12,19 +12,28 @@
  * (the browser); on the desktop the outputs are already beside their sources.
  * A row opens the compare view (`onOpen`) on click or Enter, except a cancelled one and one of
  * a `replace` batch (its original is in the backup: there is nothing beside it to compare).
+ *
+ * Words are the catalogue's; a failed image shows the sentence for its `errorKind` with Python's
+ * message below it as data (`lang="en"`), as does the reason a target was not met. Format names
+ * (JPEG, WEBP) are names, not words (`translate="no"`). A language switch redraws the rows.
  */
 
-import { basename, dirname, formatBytes, percentOf, plural } from "./format.js";
+import { formatDecimal, formatPercent, formatSize, has, onLanguageChange, t } from "../i18n.js";
+import { basename, dirname, percentOf } from "./format.js";
 import { isCancelled } from "./progress-tracker.js";
-
-const TEXT = {
-  open: (name) => `${name}: open the compare view`,
-};
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
   if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+/** Python's words, kept as they are (English), marked so. */
+function data(className, text) {
+  const node = el("span", className, text);
+  node.lang = "en";
+  node.translate = false;
   return node;
 }
 
@@ -56,9 +65,24 @@ export class ResultsList {
     this.batch = null;
     this.revertButton.addEventListener("click", () => this.revert(onRevert));
     this.closeButton.addEventListener("click", () => this.clear());
+    this.results = [];
+    onLanguageChange(() => this.relabel());
+  }
+
+  /** Redraw the rows in the new language, keeping what a revert marked. */
+  relabel() {
+    if (!this.results.length) return;
+    const reverted = [...this.list.querySelectorAll('[data-status="reverted"]')].map(
+      (row) => row.dataset.original);
+    const batch = this.batch;
+    this.render(this.results);
+    this.batch = batch;
+    this.revertButton.hidden = batch === null;
+    this.markReverted(new Set(reverted));
   }
 
   render(results) {
+    this.results = results;
     this.list.replaceChildren(...results.map((result) => this.row(result)));
     this.downloadable = results.filter((r) => r.success).map((r) => r.optimized_path);
     this.downloadAll.hidden = !this.canDownload || this.downloadable.length === 0;
@@ -79,24 +103,27 @@ export class ResultsList {
       this.revertButton.disabled = false;
       return;
     }
-    const restored = new Set(report.restored);
-    for (const row of this.list.querySelectorAll("[data-original]")) {
-      if (!restored.has(row.dataset.original)) continue;
-      row.dataset.status = "reverted";
-      row.querySelector(".result__saved").textContent = "Reverted";
-      const note = row.querySelector(".result__note") ?? row.appendChild(el("span", "result__note"));
-      note.textContent = "Original restored";
-    }
+    this.markReverted(new Set(report.restored));
     this.batch = report.failed.length ? this.batch : null;
     this.revertButton.hidden = this.batch === null;
     this.revertButton.disabled = false;
+  }
+
+  markReverted(restored) {
+    for (const row of this.list.querySelectorAll("[data-original]")) {
+      if (!restored.has(row.dataset.original)) continue;
+      row.dataset.status = "reverted";
+      row.querySelector(".result__saved").textContent = t("results.reverted");
+      const note = row.querySelector(".result__note") ?? row.appendChild(el("span", "result__note"));
+      note.textContent = t("results.restored");
+    }
   }
 
   /** Clicking the row or pressing Enter on it opens the compare view. */
   openable(li, result, name) {
     li.tabIndex = 0;
     li.setAttribute("aria-haspopup", "dialog");
-    li.title = TEXT.open(name);
+    li.title = t("results.open", { name });
     li.addEventListener("click", (event) => {
       if (!event.target.closest("button")) this.onOpen(result);
     });
@@ -113,6 +140,7 @@ export class ResultsList {
     const old = this.rowOf(result.original_path);
     if (!old) return;
     old.replaceWith(this.row(result));
+    this.results = this.results.map((r) => (r.original_path === result.original_path ? result : r));
     const index = this.downloadable.indexOf(old.dataset.output);
     if (index >= 0) this.downloadable[index] = result.optimized_path;
   }
@@ -146,8 +174,9 @@ export class ResultsList {
 
     const title = el("span", "result__name", name);
     title.title = result.original_path;
+    title.translate = false;
     li.append(title, el("span", "result__saved", savedText(result, kind)));
-    li.append(el("span", "result__detail", detailText(result, kind)));
+    li.append(detailLine(result, kind));
     const search = searchText(result, kind);
     if (search) {
       const line = el("span", "result__search", search);
@@ -156,14 +185,20 @@ export class ResultsList {
     }
     if (result.success && result.targetMet === false) {
       li.dataset.target = "unmet";
-      const line = el("span", "result__target", `Target not met: ${result.targetMessage}`);
+      const line = el("span", "result__target", `${t("results.targetNotMet")}: `);
+      line.append(data("result__reason", result.targetMessage));
       line.dataset.testid = "result-target";
       li.append(line);
+    }
+    if (kind === "error") {
+      const noteEl = el("span", "result__note", errorSentence(result));
+      if (result.error) noteEl.append(" ", data("result__reason", result.error));
+      li.append(noteEl);
     }
     const note = noteText(result, kind, name, !this.canDownload);
     if (note) {
       const noteEl = el("span", "result__note", note);
-      if (result.success) noteEl.title = result.optimized_path;
+      noteEl.title = result.optimized_path;
       li.append(noteEl);
     }
 
@@ -172,8 +207,8 @@ export class ResultsList {
       button.type = "button";
       button.dataset.testid = "download-file";
       const outName = basename(result.optimized_path);
-      button.setAttribute("aria-label", `Download ${outName}`);
-      button.title = `Download ${outName}`;
+      button.setAttribute("aria-label", t("results.download", { name: outName }));
+      button.title = t("results.download", { name: outName });
       button.innerHTML = '<svg aria-hidden="true"><use href="#icon-download"></use></svg>';
       button.addEventListener("click", () => this.onDownload(result.optimized_path));
       li.append(button);
@@ -183,29 +218,45 @@ export class ResultsList {
 }
 
 function savedText(result, kind) {
-  if (kind === "error") return "Failed";
-  if (kind === "cancelled") return "Cancelled";
+  if (kind === "error") return t("results.failed");
+  if (kind === "cancelled") return t("results.cancelled");
   const ratio = Math.round(result.compressionRatio ?? 0);
-  return ratio > 0 ? `−${ratio}%` : ratio < 0 ? `+${-ratio}%` : "0%";
+  return ratio > 0 ? `−${formatPercent(ratio)}` : ratio < 0 ? `+${formatPercent(-ratio)}` : formatPercent(0);
 }
 
-function detailText(result, kind) {
-  const before = formatBytes(result.original_size);
-  if (kind === "error" || kind === "cancelled") return before;
-  const parts = [`${before} → ${formatBytes(result.optimized_size)}`];
+/** The sentence for a failed image's kind ("The image is damaged or incomplete."). */
+function errorSentence(result) {
+  const key = `kind.${result.errorKind}`;
+  return has(key) ? t(key) : t("kind.internal");
+}
+
+/** "12.35 KB → 8.10 KB · 640×480 · PNG → WEBP"; the format names are names, not words. */
+function detailLine(result, kind) {
+  const line = el("span", "result__detail");
+  const before = formatSize(result.original_size);
+  if (kind === "error" || kind === "cancelled") {
+    line.textContent = before;
+    return line;
+  }
+  const parts = [`${before} → ${formatSize(result.optimized_size)}`];
   if (result.width && result.height) parts.push(`${result.width}×${result.height}`);
+  line.textContent = parts.join(" · ");
   const from = formatName(result.inputFormat);
   const to = formatName(result.format);
-  if (from && to && from !== to) parts.push(`${from} → ${to}`);
-  return parts.join(" · ");
+  if (from && to && from !== to) {
+    const formats = el("span", "", `${from} → ${to}`);
+    formats.translate = false;
+    line.append(" · ", formats);
+  }
+  return line;
 }
 
 /** "Quality 83 · SSIMULACRA2 85.1" for what Auto quality or a max size chose. */
 function searchText(result, kind) {
   if (kind === "error" || kind === "cancelled") return "";
   const parts = [];
-  if (result.chosenQuality != null) parts.push(`Quality ${result.chosenQuality}`);
-  if (result.score != null) parts.push(`SSIMULACRA2 ${result.score.toFixed(1)}`);
+  if (result.chosenQuality != null) parts.push(t("results.quality", { quality: result.chosenQuality }));
+  if (result.score != null) parts.push(t("score", { score: formatDecimal(result.score, 1) }));
   return parts.join(" · ");
 }
 
@@ -214,27 +265,24 @@ function formatName(format) {
   return name === "JPG" ? "JPEG" : name;
 }
 
+/** "Saved as photo.webp · Saved beside the original"; "" when there is nothing to add. */
 function noteText(result, kind, name, local) {
-  if (kind === "error") return result.error || "Could not be optimized";
-  if (kind === "cancelled") return "";
+  if (kind === "error" || kind === "cancelled") return "";
   const where = local ? whereText(result) : "";
-  if (kind === "kept") {
-    return ["Kept original: the optimized file was not smaller", where].filter(Boolean).join(", ");
-  }
   const outName = basename(result.optimized_path);
-  const parts = [outName !== name ? `Saved as ${outName}` : "", where].filter(Boolean);
-  if (parts.length === 1 && !parts[0].startsWith("Saved")) parts[0] = `Saved ${parts[0]}`;
-  return parts.join(" ");
+  const first = kind === "kept" ? t("results.kept")
+    : outName !== name ? t("results.savedAs", { name: outName }) : "";
+  return [first, where].filter(Boolean).join(" · ");
 }
 
 /** Where the output went, when that is not `<source folder>/optimized/`. */
 function whereText(result) {
   const folder = dirname(result.optimized_path);
   const source = dirname(result.original_path);
-  if (folder === source) return "beside the original";
+  if (folder === source) return t("results.beside");
   if (basename(folder) === "optimized" && dirname(folder) === source) return "";
   const parts = folder.split(/[\\/]/).filter(Boolean);
-  return `in ${parts.length > 2 ? "…/" : "/"}${parts.slice(-2).join("/")}`;
+  return t("results.in", { folder: `${parts.length > 2 ? "…/" : "/"}${parts.slice(-2).join("/")}` });
 }
 
 function summaryLines(results) {
@@ -243,8 +291,9 @@ function summaryLines(results) {
   const original = ok.reduce((sum, r) => sum + (r.original_size || 0), 0);
   const cancelled = results.filter(isCancelled).length;
   const failed = results.length - ok.length - cancelled;
-  const counts = [`${plural(ok.length, "image", "images")} optimized`];
-  if (failed) counts.push(`${failed} failed`);
-  if (cancelled) counts.push(`${cancelled} cancelled`);
-  return [counts.join(" · "), `${formatBytes(saved)} saved (${percentOf(saved, original)}%)`];
+  const counts = [t("results.optimized", { count: ok.length })];
+  if (failed) counts.push(t("progress.failedCount", { count: failed }));
+  if (cancelled) counts.push(t("progress.cancelledCount", { count: cancelled }));
+  const percent = formatPercent(percentOf(saved, original));
+  return [counts.join(" · "), t("results.saved", { size: formatSize(saved), percent })];
 }

@@ -14,24 +14,21 @@
  * closes it and focus returns to the cog; it cannot open while a batch runs.
  */
 
+import { t } from "../i18n.js";
 import { settingChoices, textLength } from "./contract.js";
-
-const BROWSER_NOTE = "In the browser, results are downloaded from the results list.";
-const FOLDER_NEEDED = "Choose the folder to save into.";
-const SUFFIX_BAD = "A name ending cannot contain / or \\ or be only dots.";
 
 /** The drop zone's line about where results will go, for the desktop. */
 export function placementHint(settings) {
   if (settings.output === "folder" && settings.outputFolder) {
-    return `Optimized images will be saved in ${settings.outputFolder}`;
+    return t("placement.folder", { folder: settings.outputFolder });
   }
   if (settings.output === "beside") {
-    return `Optimized images will be saved beside the originals, as name${settings.suffix}`;
+    return t("placement.beside", { suffix: settings.suffix });
   }
   if (settings.output === "replace") {
-    return "Optimized images will replace the originals (backed up: Revert puts them back)";
+    return t("placement.replace");
   }
-  return "Optimized images will be saved in their source folder";
+  return t("placement.subfolder");
 }
 
 export class SettingsPanel {
@@ -40,7 +37,7 @@ export class SettingsPanel {
    *   patchSettings: (patch: object) => void,
    *   savePreferences: (patch: object) => Promise<unknown>,
    *   pickFolder: () => Promise<string|null>,
-   *   onError: (prefix: string, error: unknown) => void,
+   *   onError: (key: string, error: unknown) => void,
    * }} options
    */
   constructor({ patchSettings, savePreferences, pickFolder, onError }) {
@@ -83,7 +80,7 @@ export class SettingsPanel {
     for (const row of [this.output.closest(".panel__row"), this.recursiveRow]) {
       row.hidden = this.browser;
     }
-    this.note.textContent = this.browser ? BROWSER_NOTE : "";
+    this.note.textContent = this.browser ? t("settings.browserNote") : "";
   }
 
   bind() {
@@ -154,7 +151,7 @@ export class SettingsPanel {
     if (needsFolder) this.folder.setAttribute("aria-invalid", "true");
     else this.folder.removeAttribute("aria-invalid");
     const badSuffix = this.suffix.getAttribute("aria-invalid") === "true";
-    this.note.textContent = needsFolder ? FOLDER_NEEDED : badSuffix ? SUFFIX_BAD : "";
+    this.note.textContent = needsFolder ? t("settings.folderNeeded") : badSuffix ? t("settings.suffixBad") : "";
   }
 
   async outputChanged() {
@@ -180,7 +177,7 @@ export class SettingsPanel {
     try {
       chosen = await this.pickFolder();
     } catch (error) {
-      this.onError("Could not open the folder dialog", error);
+      this.onError("settings.folderDialogFailed", error);
     }
     if (chosen) this.folder.value = chosen;
     else this.folder.focus();
@@ -202,7 +199,7 @@ export class SettingsPanel {
       await this.savePreferences({ recursiveDrops: wanted });
     } catch (error) {
       this.recursive.checked = !wanted;
-      this.onError("Could not save the setting", error);
+      this.onError("settings.saveFailed", error);
     }
   }
 }

@@ -1,8 +1,15 @@
 /**
  * One toast at a time at the bottom of the window; a new one replaces the old. Warnings go away
  * after 6 s, errors after 10 s (they take longer to read and may need acting on); both have a
- * close button. Errors use role="alert" so they are announced at once.
+ * close button. Errors use role="alert" so they are announced at once. While a modal dialog is
+ * open the toast is shown inside it, above its backdrop.
+ *
+ * A toast is a sentence in the page's language and, optionally, a detail from Python (a file
+ * name, the reason a codec gave) shown below it as data: `lang="en"`, never glued into the
+ * translated sentence.
  */
+
+import { t } from "../i18n.js";
 
 const TIMEOUT_MS = { warning: 6000, error: 10000 };
 const LEAVE_MS = 250;
@@ -14,7 +21,11 @@ export class Toaster {
     this.timer = null;
   }
 
-  show(message, type = "warning") {
+  /**
+   * `message`: translated text, or several sentences (each its own line); `detail`: Python's
+   * words (English), shown as they are.
+   */
+  show(message, type = "warning", detail = null) {
     this.remove();
     const toast = document.createElement("div");
     toast.className = `toast toast--${type}`;
@@ -24,17 +35,33 @@ export class Toaster {
 
     const text = document.createElement("span");
     text.className = "toast__message";
-    text.textContent = message;
+    for (const sentence of [message].flat()) {
+      const line = document.createElement("span");
+      line.className = "toast__line";
+      line.textContent = sentence;
+      text.append(line);
+    }
+    if (detail) {
+      const data = document.createElement("span");
+      data.className = "toast__detail";
+      data.lang = "en";
+      data.translate = false;
+      data.textContent = detail;
+      text.append(data);
+    }
 
     const close = document.createElement("button");
     close.type = "button";
     close.className = "toast__close";
-    close.setAttribute("aria-label", "Dismiss");
+    close.setAttribute("aria-label", t("toast.dismiss"));
     close.innerHTML = '<svg aria-hidden="true"><use href="#icon-close"></use></svg>';
     close.addEventListener("click", () => this.dismiss());
 
     toast.append(text, close);
-    this.host.append(toast);
+    // A modal dialog (settings, compare) sits in the top layer over the page: a toast about
+    // what happened in it goes inside it, or it would be drawn under the dialog's backdrop.
+    const modal = [...document.querySelectorAll("dialog[open]")].at(-1);
+    (modal ?? this.host).append(toast);
     this.current = toast;
     this.timer = setTimeout(() => this.dismiss(), TIMEOUT_MS[type] ?? TIMEOUT_MS.warning);
   }

@@ -8,36 +8,30 @@
  * every 5 s otherwise, only to keep the title bar's one-line summary ("Watching 2 folders ·
  * 14 optimized") current, so new files are noticed without a toast or a focus change. In the
  * browser the folder is typed (there is no folder dialog); on the desktop "Choose…" opens one.
+ * Words are the catalogue's (redrawn on a language switch); the backend's messages and errors
+ * are shown as data, in English.
  */
 
-import { formatBytes, percentOf } from "./format.js";
+import { formatPercent, formatSize, has, onLanguageChange, t } from "../i18n.js";
+import { percentOf } from "./format.js";
 
-const TEXT = {
-  heading: "Watch folders",
-  note: "New images in these folders are optimized while the app runs, with the options set when the folder was added.",
-  pathLabel: "Folder to watch",
-  pathPlaceholder: "/path/to/folder",
-  choose: "Choose…",
-  recursive: "With sub-folders",
-  add: "Watch",
-  remove: "Stop watching",
-  none: "No folders are watched.",
-  recentHeading: "Recent activity",
-  noRecent: "Nothing handled yet.",
-  states: { watching: "watching", missing: "missing", unreadable: "unreadable", stopped: "stopped" },
-  counts: (f) => {
-    const parts = [`${f.optimized} optimized`];
-    if (f.failed) parts.push(`${f.failed} failed`);
-    if (f.waiting + f.working) parts.push(`${f.waiting + f.working} in progress`);
-    if (f.savedBytes) parts.push(`${formatBytes(f.savedBytes)} saved`);
-    return parts.join(" · ");
-  },
-  saved: (item) => `−${percentOf(item.savedBytes, item.originalSize)}%`,
-  summary: (folders, optimized) =>
-    `Watching ${folders} folder${folders === 1 ? "" : "s"} · ${optimized} optimized`,
-  addFailed: "Could not watch the folder",
-  removeFailed: "Could not stop watching",
-};
+function counts(f) {
+  const parts = [t("watch.optimized", { count: f.optimized })];
+  if (f.failed) parts.push(t("progress.failedCount", { count: f.failed }));
+  if (f.waiting + f.working) parts.push(t("watch.inProgress", { count: f.waiting + f.working }));
+  if (f.savedBytes) parts.push(t("watch.saved", { size: formatSize(f.savedBytes) }));
+  return parts.join(" · ");
+}
+
+/** Python's words (why a folder is missing, why a file failed), shown as they are. */
+function data(className, text) {
+  const node = document.createElement("span");
+  node.className = className;
+  node.lang = "en";
+  node.translate = false;
+  node.textContent = text;
+  return node;
+}
 
 const OPEN_POLL_MS = 1500;
 const IDLE_POLL_MS = 5000;
@@ -57,7 +51,23 @@ export class WatchPanel {
     this.dialog = document.getElementById("settings-panel");
     this.timer = null;
     this.watching = false;
+    this.status = null;
     this.build();
+    this.label();
+    onLanguageChange(() => this.label());
+  }
+
+  label() {
+    const section = this.section;
+    section.querySelector("h3").textContent = t("watch.heading");
+    section.querySelector(".watch__note").textContent = t("watch.note");
+    this.path.placeholder = t("watch.pathPlaceholder");
+    this.path.setAttribute("aria-label", t("watch.pathLabel"));
+    this.choose.textContent = t("settings.choose");
+    section.querySelector(".watch__recursive span").textContent = t("watch.recursive");
+    section.querySelector('[data-testid="watch-submit"]').textContent = t("watch.add");
+    section.querySelector(".watch__subheading").textContent = t("watch.recent");
+    if (this.status) this.render(this.status);
   }
 
   build() {
@@ -79,18 +89,11 @@ export class WatchPanel {
       </form>
       <h4 class="watch__subheading"></h4>
       <ul class="watch__recent" data-testid="watch-recent"></ul>`;
-    section.querySelector("h3").textContent = TEXT.heading;
-    section.querySelector(".watch__note").textContent = TEXT.note;
+    this.section = section;
     this.path = section.querySelector('[data-testid="watch-path"]');
-    this.path.placeholder = TEXT.pathPlaceholder;
-    this.path.setAttribute("aria-label", TEXT.pathLabel);
     this.choose = section.querySelector(".watch__choose");
-    this.choose.textContent = TEXT.choose;
     this.choose.hidden = !this.pickFolder;
     this.recursive = section.querySelector('[data-testid="watch-recursive"]');
-    section.querySelector(".watch__recursive span").textContent = TEXT.recursive;
-    section.querySelector('[data-testid="watch-submit"]').textContent = TEXT.add;
-    section.querySelector(".watch__subheading").textContent = TEXT.recentHeading;
     this.folders = section.querySelector(".watch__folders");
     this.recent = section.querySelector(".watch__recent");
     section.querySelector("form").addEventListener("submit", (event) => {
@@ -98,7 +101,7 @@ export class WatchPanel {
       this.add();
     });
     this.choose.addEventListener("click", () => this.chooseFolder());
-    this.dialog.append(section);
+    document.getElementById("settings-about").before(section); // "About" stays last
 
     this.summary = document.createElement("span");
     this.summary.className = "title-bar__watch";
@@ -134,14 +137,22 @@ export class WatchPanel {
   }
 
   render(status) {
+    this.status = status;
     this.folders.replaceChildren(...status.folders.map((folder) => this.folderRow(folder)));
-    if (!status.folders.length) this.folders.append(item("watch__empty", status.message ?? TEXT.none));
+    if (!status.folders.length) {
+      const empty = item("watch__empty", status.message ? "" : t("watch.none"));
+      if (status.message) empty.append(data("", status.message));
+      this.folders.append(empty);
+    }
     const recent = status.recent.slice(0, RECENT_SHOWN).map((entry) => recentRow(entry));
-    this.recent.replaceChildren(...(recent.length ? recent : [item("watch__empty", TEXT.noRecent)]));
+    this.recent.replaceChildren(...(recent.length ? recent : [item("watch__empty", t("watch.noRecent"))]));
     const optimized = status.folders.reduce((sum, f) => sum + f.optimized, 0);
     this.watching = status.folders.length > 0;
     this.summary.hidden = !this.watching;
-    this.summary.textContent = TEXT.summary(status.folders.length, optimized);
+    this.summary.textContent = [
+      t("watch.summary", { count: status.folders.length }),
+      t("watch.optimized", { count: optimized }),
+    ].join(" · ");
   }
 
   folderRow(folder) {
@@ -154,21 +165,21 @@ export class WatchPanel {
     // The mark keeps the leading "/" at the start while the box cuts the path from the left.
     path.textContent = `\u200E${folder.path}`;
     path.title = folder.path;
+    path.translate = false;
     const state = document.createElement("span");
     state.className = "watch__state";
-    state.textContent = TEXT.states[folder.state] ?? folder.state;
-    if (folder.message) state.title = folder.message;
-    const counts = document.createElement("span");
-    counts.className = "watch__counts";
-    counts.textContent = folder.message && folder.state !== "watching"
-      ? folder.message : TEXT.counts(folder);
+    state.textContent = t(`watch.state.${folder.state}`);
+    const why = folder.message && folder.state !== "watching";
+    const numbers = why ? data("watch__counts", folder.message) : document.createElement("span");
+    numbers.className = "watch__counts";
+    if (!why) numbers.textContent = counts(folder);
     const remove = document.createElement("button");
     remove.type = "button";
     remove.className = "panel__button";
-    remove.textContent = TEXT.remove;
-    remove.setAttribute("aria-label", `${TEXT.remove}: ${folder.path}`);
+    remove.textContent = t("watch.remove");
+    remove.setAttribute("aria-label", t("watch.removeLabel", { path: folder.path }));
     remove.addEventListener("click", () => this.remove(folder.id));
-    row.append(path, state, counts, remove);
+    row.append(path, state, numbers, remove);
     return row;
   }
 
@@ -177,7 +188,7 @@ export class WatchPanel {
       const chosen = await this.pickFolder();
       if (chosen) this.path.value = chosen;
     } catch (error) {
-      this.onError(TEXT.addFailed, error);
+      this.onError("watch.addFailed", error);
     }
     this.path.focus();
   }
@@ -198,7 +209,7 @@ export class WatchPanel {
       this.render(status);
     } catch (error) {
       this.path.setAttribute("aria-invalid", "true");
-      this.onError(TEXT.addFailed, error);
+      this.onError("watch.addFailed", error);
     }
   }
 
@@ -206,7 +217,7 @@ export class WatchPanel {
     try {
       this.render(await this.invoke("remove_watch_folder", { id }));
     } catch (error) {
-      this.onError(TEXT.removeFailed, error);
+      this.onError("watch.removeFailed", error);
     }
   }
 }
@@ -227,14 +238,19 @@ function recentRow(entry) {
   name.className = "watch__file";
   name.textContent = entry.fileName;
   name.title = entry.optimizedPath ?? entry.path;
-  const what = document.createElement("span");
-  what.className = "watch__result";
+  name.translate = false;
+  let what;
   if (entry.error) {
-    what.textContent = entry.error;
-    what.classList.add("watch__result--error");
+    // The sentence for the error's kind, then Python's words as data.
+    what = document.createElement("span");
+    what.className = "watch__result watch__result--error";
+    const key = `kind.${entry.errorKind}`;
+    what.append(`${has(key) ? t(key) : t("kind.internal")} `, data("", entry.error));
   } else {
-    what.textContent = `${formatBytes(entry.originalSize)} → ${formatBytes(entry.optimizedSize)} ${
-      TEXT.saved(entry)}`;
+    what = document.createElement("span");
+    what.className = "watch__result";
+    const saved = formatPercent(percentOf(entry.savedBytes, entry.originalSize));
+    what.textContent = `${formatSize(entry.originalSize)} → ${formatSize(entry.optimizedSize)} −${saved}`;
   }
   row.append(name, what);
   return row;

@@ -8,6 +8,8 @@
  * stays selectable. A refused save puts the previous choice back and says why.
  */
 
+import { onLanguageChange, t } from "../i18n.js";
+
 const AUTO = "";
 
 export class WorkersOption {
@@ -21,6 +23,15 @@ export class WorkersOption {
     this.busy = false;
     this.select.disabled = true;
     this.select.addEventListener("change", () => this.changed());
+    onLanguageChange(() => this.label());
+  }
+
+  /** Auto's and the tooltip's words (the counts are numbers). */
+  label() {
+    if (!this.info) return;
+    const { cpuCount, maxWorkers } = this.info;
+    this.select.options[0].textContent = t("workers.auto", { count: Math.min(cpuCount, maxWorkers) });
+    this.select.title = t("workers.cpus", { count: cpuCount });
   }
 
   /** Fill the choices from `get_app_info` and show the saved preference. */
@@ -29,11 +40,12 @@ export class WorkersOption {
     const top = Math.min(info.maxWorkers, Math.max(4, 2 * info.cpuCount));
     const counts = Array.from({ length: top }, (_, i) => i + 1);
     if (saved !== null && !counts.includes(saved)) counts.push(saved);
-    const auto = new Option(`Auto (${Math.min(info.cpuCount, info.maxWorkers)})`, AUTO);
+    this.info = info;
+    const auto = new Option("", AUTO);
     this.select.replaceChildren(auto, ...counts.map((n) => new Option(String(n), String(n))));
     this.value = saved === null ? AUTO : String(saved);
     this.select.value = this.value;
-    this.select.title = `${info.cpuCount} CPU${info.cpuCount === 1 ? "" : "s"} on this machine`;
+    this.label();
     this.available = true;
     this.render();
   }
