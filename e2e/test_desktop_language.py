@@ -16,6 +16,8 @@ from page_words import UNTRANSLATED, catalogue, walk_args
 from PIL import Image
 from test_desktop_window import drag_and_drop
 
+REPO = Path(__file__).resolve().parent.parent
+
 
 def test_the_window_switches_to_russian_live_and_remembers_it(
     desktop: Desktop, tmp_path: Path, artifacts: Path
@@ -37,8 +39,10 @@ def test_the_window_switches_to_russian_live_and_remembers_it(
     assert cdp.evaluate(walk) == []
     # The changelog is served by the window's own server as by `serve`.
     cdp.evaluate("document.querySelector('[data-testid=changelog] summary').click()")
-    cdp.wait_for("document.querySelector('#changelog-text h4')?.textContent === 'Unreleased'",
-                 "the rendered changelog")
+    heading = next(line[3:] for line in (REPO / "CHANGELOG.md").read_text(
+        encoding="utf-8").splitlines() if line.startswith("## "))
+    cdp.wait_for(f"document.querySelector('#changelog-text h4')?.textContent === "
+                 f"{json.dumps(heading)}", "the rendered changelog")
     cdp.wait_for(
         "window.pywebview.api.invoke('load_preferences', {})"
         ".then((reply) => reply.result.language === 'ru')", "the saved language")

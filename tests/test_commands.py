@@ -392,7 +392,7 @@ def test_unwritable_settings_folder_is_an_io_error(unwritable: AppContext) -> No
 def test_app_info_describes_shell_pool_and_formats(context: AppContext) -> None:
     info = ok(invoke("get_app_info", {}, context))
     assert info["name"] == "Image Optimizer"
-    assert info["version"] == "0.1.0"
+    assert info["version"] == "0.2.0"
     assert info["shell"] == "desktop"
     assert info["workers"] == 2
     assert info["alive"] == 2
