@@ -11,10 +11,9 @@ Decisions (measured on the bench corpus, see ``bench/QUALITY.md``):
   of a large image are all still there in a quarter of its pixels; the palette search takes
   ~0.017 s/MP instead of ~0.045 s/MP and the result is indistinguishable (same SSIM and
   butteraugli to two decimals on the corpus).
-- No quality floor here: whether a palette may be kept is judged on the remapped image by a
-  perceptual metric (``png.py``). libimagequant's own quality (from the mean square error in
-  its colour space) was that gate before; it ranked a smooth gradient's palette (liq 18)
-  below a photo's (82-92) though the gradient's looks better.
+- No quality floor here: whether a palette may be kept is judged on the remapped image by
+  SSIMULACRA2 (``png.py``), not by libimagequant's own quality (from the mean square error in
+  its colour space), which was the gate before.
 """
 
 from __future__ import annotations
