@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from backend.core.formats import jpeg, jpeg_source, jpeg_turbo, png
+from backend.core.formats import jpeg, jpeg_source, jpeg_turbo
 from backend.core.formats.scale import native_quality
 from backend.core.pipeline import optimize_file
 from backend.core.ssimulacra2 import ssimulacra2
@@ -173,11 +173,6 @@ def test_quality_scales_are_monotone_and_keep_100_lossless() -> None:
     assert values == sorted(values) and values[-1] == 100  # jpegli's go on below 1 (jpeg.py)
     scale = ((10, 5), (90, 80))
     assert [native_quality(scale, q) for q in (1, 10, 50, 90, 99)] == [5, 5, 42, 80, 80]
-
-
-def test_png_palette_gate_relaxes_with_lower_quality() -> None:
-    gates = [png.min_palette_quality(q) for q in (10, 40, 70, 90, 99)]
-    assert gates == sorted(gates) and gates[0] == 0 and gates[3] == png.GATE_AT_90
 
 
 def test_ssim_is_one_for_identical_images_and_lower_for_a_blurred_one() -> None:

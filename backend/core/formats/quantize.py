@@ -11,10 +11,9 @@ Decisions (measured on the bench corpus, see ``bench/QUALITY.md``):
   of a large image are all still there in a quarter of its pixels; the palette search takes
   ~0.017 s/MP instead of ~0.045 s/MP and the result is indistinguishable (same SSIM and
   butteraugli to two decimals on the corpus).
-- Quality gate: libimagequant's own quality (0-100, from the mean square error of the palette
-  in its perceptual colour space, as pngquant's ``--quality min-max``) must reach ``min_quality``
-  or the image is not quantized. This costs nothing (liq computes it anyway) and is known
-  before the remapping, so a refused image pays no remapping.
+- No quality floor here: whether a palette may be kept is judged on the remapped image by
+  SSIMULACRA2 (``png.py``), not by libimagequant's own quality (from the mean square error in
+  its colour space), which was the gate before.
 """
 
 from __future__ import annotations
@@ -28,11 +27,10 @@ SAMPLE_FROM_PIXELS = 1 << 20
 
 
 def quantize(
-    image: Image.Image, *, max_colors: int, dithering: float, speed: int,
-    min_quality: int = 0, max_quality: int = 100,
+    image: Image.Image, *, max_colors: int, dithering: float, speed: int, max_quality: int = 100,
 ) -> Image.Image | None:
-    """``image`` (RGBA) as a palette image with an RGBA palette, or None when the palette
-    cannot reach ``min_quality`` (or libimagequant fails).
+    """``image`` (RGBA) as a palette image (an RGB palette when every colour is opaque, else
+    RGBA), or None when libimagequant fails.
 
     ``speed``: libimagequant's 1 (slowest, best) to 10 (fastest); its default is 4.
     ``max_quality``: stop adding colours once this quality is reached (fewer colours, smaller
@@ -46,7 +44,7 @@ def quantize(
         free.callback(lib.liq_attr_destroy, attr)
         lib.liq_set_max_colors(attr, max_colors)
         lib.liq_set_speed(attr, speed)
-        if lib.liq_set_quality(attr, min_quality, max(min_quality, max_quality)) != lib.LIQ_OK:
+        if lib.liq_set_quality(attr, 0, max_quality) != lib.LIQ_OK:
             return None
         liq_image = lib.liq_image_create_rgba(attr, pixels, width, height, 0)
         if liq_image == ffi.NULL:
@@ -58,7 +56,7 @@ def quantize(
         else:
             status = lib.liq_image_quantize(liq_image, attr, result_p)
         if status != lib.LIQ_OK:
-            return None  # LIQ_QUALITY_TOO_LOW included: the palette would show
+            return None
         result = result_p[0]
         free.callback(lib.liq_result_destroy, result)
         lib.liq_set_dithering_level(result, dithering)
@@ -67,10 +65,13 @@ def quantize(
             return None
         palette = lib.liq_get_palette(result)
         entries = [palette.entries[i] for i in range(palette.count)]
-        rgba = bytes(c for e in entries for c in (e.r, e.g, e.b, e.a))
+        opaque = all(e.a == 255 for e in entries)
+        channels = (lambda e: (e.r, e.g, e.b)) if opaque else (lambda e: (e.r, e.g, e.b, e.a))
+        colours = bytes(c for e in entries for c in channels(e))
         indexed = ffi.buffer(out, count)[:]
     quantized = Image.frombytes("P", (width, height), indexed)
-    quantized.putpalette(rgba, "RGBA")
+    # An opaque palette is written without a tRNS chunk, so the file says it has no alpha.
+    quantized.putpalette(colours, "RGB" if opaque else "RGBA")
     return quantized
 
 
