@@ -30,8 +30,10 @@ def encode(picture: Picture, req: EncodeRequest) -> bytes:
     return encode_native(picture, req, req.quality)
 
 
-def encode_native(picture: Picture, req: EncodeRequest, quality: int) -> bytes:
-    """Encode at libwebp's ``quality`` (100: lossless); the UI's number is libwebp's."""
+def encode_native(picture: Picture, req: EncodeRequest, quality: int, *,
+                  method: int = LOSSY_METHOD) -> bytes:
+    """Encode at libwebp's ``quality`` (100: lossless); the UI's number is libwebp's.
+    ``method``: the lossy effort (the bench tries others)."""
     icc = picture.icc
     frames = []
     for frame in picture.frames:
@@ -42,7 +44,7 @@ def encode_native(picture: Picture, req: EncodeRequest, quality: int) -> bytes:
         options: dict[str, object] = {"lossless": True, "exact": True,
                                       "method": LOSSLESS_METHOD, "quality": LOSSLESS_EFFORT}
     else:
-        options = {"quality": quality, "alpha_quality": quality, "method": LOSSY_METHOD}
+        options = {"quality": quality, "alpha_quality": quality, "method": method}
     if icc:
         options["icc_profile"] = icc
     return picture.save("WEBP", frames, options)
