@@ -54,8 +54,10 @@ def test_outputs_fit_and_the_next_quality_up_would_not(
             assert quality is not None and 1 <= quality < 90  # the slider's 90 did not fit
             assert size_at(photo, fmt, quality + 1) > target
             under.append((target - result.optimized_size) / target)
-    # The integer quality scale sets how close a file can get; typically within 3 %.
-    assert statistics.median(under) < 0.03
+    # The integer quality scale sets how close a file can get; typically within 3 %. AVIF at
+    # speed 7 (the original's effort 2) takes coarser byte steps per quality number than the
+    # speed 6 it had: median 3.4 % under on these photos, every next number up over the target.
+    assert statistics.median(under) < (0.04 if fmt == "avif" else 0.03)
 
 
 def test_an_input_that_already_fits_is_kept_as_it_is(
