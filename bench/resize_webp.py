@@ -135,10 +135,14 @@ def _report(result: ScenarioResult, groups: dict[str, list[CorpusImage]],
                 totals[engine] += medians[engine]
         out = {e: sum(written[(e, f)] for f in (groups if fmt == "all" else [fmt]))
                for e in ENGINES}
+        cpu = {e: statistics.median(sum(r.cpu_s or 0.0 for r in rs) for rs in zip(
+            *(runs[(e, f)] for f in (groups if fmt == "all" else [fmt])), strict=True))
+            for e in ENGINES}
         speed = medians["sharp"] / medians["ours"]
         rows.append([fmt, str(len(images)), f"{mp:.1f}", f"{medians['ours']:.2f}",
                      f"{medians['sharp']:.2f}", f"{mp / medians['ours']:.1f}",
-                     f"{mp / medians['sharp']:.1f}", ratio(speed), mb(out["ours"]),
+                     f"{mp / medians['sharp']:.1f}", ratio(speed), f"{cpu['ours']:.2f}",
+                     f"{cpu['sharp']:.2f}", ratio(cpu["sharp"] / cpu["ours"]), mb(out["ours"]),
                      mb(out["sharp"]), ratio(out["ours"] / out["sharp"])])
         if fmt == "all":
             result.targets.append(TargetCheck(
@@ -147,9 +151,13 @@ def _report(result: ScenarioResult, groups: dict[str, list[CorpusImage]],
     result.tables.append(Table(
         title=f"Longest edge to {SIZE} px, WebP quality {QUALITY}, {workers} workers",
         columns=["inputs", "images", "MP in", "ours s", "sharp s", "ours MP/s", "sharp MP/s",
-                 "speed ours/sharp", "ours bytes", "sharp bytes", "bytes ours/sharp"],
+                 "speed ours/sharp", "ours CPU s", "sharp CPU s", "CPU sharp/ours",
+                 "ours bytes", "sharp bytes", "bytes ours/sharp"],
         rows=rows, note="Median wall seconds of the repetitions per batch ('all': the sum of "
-                        "both batches per repetition). Above 1x we are faster."))
+                        "both batches per repetition). Above 1x we are faster. CPU seconds "
+                        "(ours: the main process and its workers; sharp: the Node process), "
+                        "median of the repetitions: the steadier figure when other processes "
+                        "share the cores, since it does not count time spent waiting for one."))
     stages = _median_stages(runs, groups)
     result.tables.append(Table(
         title="Where our time goes (pipeline stages, summed over images, median repetition)",
