@@ -6,7 +6,8 @@ Decisions:
   library, same scale): for the same pixels our files are byte-identical to sharp's at the same
   number (alpha is coded at the same quality as colour; the original kept alpha at 90).
   Against sharp 0.35.5 on the held-out split (``python -m bench.webp_avif``, BD-rate at equal
-  SSIMULACRA2 / butteraugli): -0.3 % / +0.1 %, the difference being alpha. On the tune split
+  SSIMULACRA2 / butteraugli): -0.3 % / +0.1 % (alpha, coded at 90 by sharp, differs). On the
+  tune split
   method 5 saves 1.8 % / 2.2 % at 1.8x sharp's encode time and method 6 4.5 % / 5.2 % at 2.8x:
   not worth the time. Pillow exposes no sharp YUV, SNS or filter strength; sharp YUV (cwebp, three
   tune crops) was -0.2 % / +2.6 %, so no libwebp shim for it. Figures in ``bench/QUALITY.md``.
