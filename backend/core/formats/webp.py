@@ -5,12 +5,12 @@ Decisions:
 - Lossy: libwebp ``method=4``, the original's effort 4, with the quality number as it is (same
   library, same scale): for the same pixels our files are byte-identical to sharp's at the same
   number (alpha is coded at the same quality as colour; the original kept alpha at 90).
-  Against sharp 0.35.5 on the held-out split (``python -m bench.webp_avif``, BD-rate at equal
-  SSIMULACRA2 / butteraugli): -0.3 % / +0.1 % (alpha, coded at 90 by sharp, differs). On the
-  tune split
-  method 5 saves 1.8 % / 2.2 % at 1.8x sharp's encode time and method 6 4.5 % / 5.2 % at 2.8x:
-  not worth the time. Pillow exposes no sharp YUV, SNS or filter strength; sharp YUV (cwebp, three
-  tune crops) was -0.2 % / +2.6 %, so no libwebp shim for it. Figures in ``bench/QUALITY.md``.
+  Against sharp 0.35.5 on the held-out split (``python -m bench.webp_avif``, BD-rate at
+  equal SSIMULACRA2 / butteraugli): -0.3 % / +0.1 % (alpha, coded at 90 by sharp, differs).
+  On the tune split method 5 saves 1.8 % / 2.2 % at 1.8x sharp's encode time and method 6
+  4.5 % / 5.2 % at 2.8x: not worth the time. Pillow exposes no sharp YUV, SNS or filter
+  strength; sharp YUV (cwebp, three tune crops) was -0.2 % / +2.6 %, so no libwebp shim for
+  it. Figures in ``bench/QUALITY.md``.
 - Quality 100 is lossless with ``exact=True`` (the colour under fully transparent pixels is
   kept too), so the decoded pixels are identical. Lossless effort is ``method=4, quality=75``
   (cwebp's defaults); ``method=6, quality=100`` saves ~4 % at 30x the time.
