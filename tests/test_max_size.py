@@ -59,8 +59,10 @@ def test_outputs_fit_and_the_next_quality_up_would_not(
         # the whole numbers and lands within 3 % of every target.
         assert max(under) <= 0.03, under
     else:
-        # AVIF's whole numbers set how close a file can get; typically within 3 %.
-        assert statistics.median(under) < 0.03
+        # AVIF's whole numbers set how close a file can get. At speed 7 (the original's
+        # effort 2) each number moves more bytes than at speed 6: median 3.4 % under on these
+        # photos, every next number up over the target.
+        assert statistics.median(under) < 0.04
 
 
 def test_an_input_that_already_fits_is_kept_as_it_is(

@@ -1,22 +1,29 @@
 """AVIF: libavif + aom through Pillow.
 
-Decisions (measured with ``python -m bench.rd``; figures in ``bench/QUALITY.md``):
+Decisions (measured with ``python -m bench.webp_avif`` against sharp 0.35.5, whose AVIF is
+libheif/aom at effort 2 = speed 7, 4:2:0, ``tune=iq``; BD-rate at equal mean SSIMULACRA2 /
+butteraugli, figures in ``bench/QUALITY.md``, ``bench/results/webp_avif-*.md``):
 
-- Encoder speed 6 (the original's libvips effort 2 is speed 7). At speed 7 we matched sharp
-  at best (+0.5 % bytes at its default's SSIM); speed 6 needs 4-6 % fewer bytes than speed 7
-  for the same SSIM and butteraugli, for ~1.7x the time (a 4 MP photo: 2.5 s instead of 1.5 s
-  on one core). ``tune=ssim`` won 9 % at equal SSIM but lost at equal butteraugli: not used.
+- Colour frames go to libavif as RGBA (opaque alpha, which libavif does not store). Given RGB,
+  libavif takes a coarse RGB-to-YUV path: decoded pixels off by ~0.9 levels on average even at
+  quality 100, a butteraugli floor of ~1.1 on flat artwork whatever the bytes. That floor was
+  why our AVIF lost on butteraugli (tune split: -15.6 % SSIMULACRA2 but +20.1 % butteraugli);
+  through RGBA, same speed: -18.2 % / -12.2 %, and the error at 100 is ~0.35 levels.
+- Encoder speed 7, the original's effort 2: -13.0 % / -6.6 % against sharp on the tune split
+  (held-out in QUALITY.md) at 1.28x sharp's encode time; speed 6 saves 5-6 points more for
+  2.5x sharp's time, speed 8 loses (+3.3 % / +15.0 %). libavif already asks aom for
+  ``tune=iq`` (bytes identical with and without it); ``tune=ssimulacra2`` moved neither metric
+  by more than 1 point; 4:2:0 (libavif's plain averaging) lost 30 % on butteraugli.
 - Quality number: mapped (``QUALITY_SCALE``) so each UI number gives the mean SSIM the
   original's libheif/aom gave at that number (the default 90 is libavif quality 88).
-- Chroma 4:4:4 at every quality (grey images: 4:0:0). Against 4:2:0 below 90 it costs ~3 % at
-  equal SSIM (which sees luma only) and saves ~11 % at equal butteraugli (~16 % against 4:2:0
-  everywhere): AV1 codes full-resolution chroma cheaply, and 4:2:0 smears coloured edges.
+- Chroma 4:4:4 at every quality (grey images: 4:0:0): AV1 codes full-resolution chroma
+  cheaply, and 4:2:0 smears coloured edges (measured again above: +30 % at equal butteraugli).
 - One encoder thread per image (``max_threads=1``): the pool already runs one worker per core,
   and aom's own threads would only compete with the other worker.
 - Quality 100 is "as good as AVIF gets here", not bit-exact: Pillow's AVIF encoder has no
   lossless mode (that needs identity matrix coefficients, which it does not expose), so 100 is
   quantizer 0 with 4:4:4 chroma; measured on photos the decoded pixels differ by at most 2
-  levels per channel (mean ~0.5). Choose PNG or WebP at 100 for exact pixels.
+  levels per channel (mean ~0.3-0.4). Choose PNG or WebP at 100 for exact pixels.
 - Grey images are encoded as monochrome AVIF (4:0:0); animations stay animations.
 """
 
@@ -30,7 +37,7 @@ from backend.core.picture import EncodeRequest, Picture
 # original's libheif/aom at each UI number reached by our libavif settings at the second).
 QUALITY_SCALE: Scale = ((1, 1), (10, 5), (30, 28), (50, 47), (70, 65), (80, 74), (90, 88),
                         (95, 95), (100, 100))
-SPEED = 6
+SPEED = 7
 THREADS = 1
 
 
@@ -43,21 +50,33 @@ def target_quality(quality: int) -> int:
     return 100 if quality >= 100 else native_quality(QUALITY_SCALE, quality)
 
 
-def encode_native(picture: Picture, req: EncodeRequest, quality: int) -> bytes:
-    """Encode at libavif's own ``quality`` (the bench calibrates the UI scale with it)."""
+def encode_native(picture: Picture, req: EncodeRequest, quality: int, *, speed: int = SPEED,
+                  subsampling: str | None = None, tune: str | None = None,
+                  rgba: bool = True) -> bytes:
+    """Encode at libavif's own ``quality`` (the bench calibrates the UI scale with it).
+    ``speed``, ``subsampling`` (for colour images), aom's ``tune`` and ``rgba`` (False: hand
+    RGB frames over as RGB, the less accurate conversion): the bench tries others."""
     icc = picture.icc
     frames = []
     for frame in picture.frames:
         if frame.mode == "LA":  # libavif's grey has no alpha plane through Pillow
             frame, icc = grey_to_rgb(frame, picture.icc)
+        if rgba and frame.mode == "RGB":
+            # libavif converts 3-channel RGB to YUV through a coarse fast path (about 1 level
+            # of error everywhere, butteraugli >= 1.1 even at quality 100); RGBA goes through
+            # its exact one. An opaque alpha channel is not stored: the file stays RGB.
+            frame = frame.convert("RGBA")
         frames.append(frame)
     grey = frames[0].mode == "L"
+    chroma = subsampling or ("4:2:0" if req.chroma == "4:2:0" else "4:4:4")
     options: dict[str, object] = {
         "quality": quality,
-        "speed": SPEED,
-        "subsampling": "4:0:0" if grey else ("4:2:0" if req.chroma == "4:2:0" else "4:4:4"),
+        "speed": speed,
+        "subsampling": "4:0:0" if grey else chroma,
         "max_threads": THREADS,
     }
+    if tune is not None:
+        options["advanced"] = {"tune": tune}
     # Always given: Pillow would otherwise fall back to a profile left in the frame's info.
     options["icc_profile"] = icc
     return picture.save("AVIF", frames, options)

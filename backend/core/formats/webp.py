@@ -5,11 +5,12 @@ Decisions:
 - Lossy: libwebp ``method=4``, the original's effort 4, with the quality number as it is (same
   library, same scale): for the same pixels our files are byte-identical to sharp's at the same
   number (alpha is coded at the same quality as colour; the original kept alpha at 90).
-  Measured alternatives on the bench corpus: method 6 (3x the time) needs 3 % fewer bytes at
-  equal butteraugli but ~1 % more at equal SSIM; sharp YUV conversion saves 10-15 % at equal
-  butteraugli but costs 3-5 % at equal SSIM; libwebp's presets and smart deblocking (through
-  libvips: Pillow exposes neither) moved both metrics by at most 2 %, not worth a second
-  imaging library.
+  Against sharp 0.35.5 on the held-out split (``python -m bench.webp_avif``, BD-rate at
+  equal SSIMULACRA2 / butteraugli): -0.3 % / +0.1 % (alpha, coded at 90 by sharp, differs).
+  On the tune split method 5 saves 1.8 % / 2.2 % at 1.8x sharp's encode time and method 6
+  4.5 % / 5.2 % at 2.8x: not worth the time. Pillow exposes no sharp YUV, SNS or filter
+  strength; sharp YUV (cwebp, three tune crops) was -0.2 % / +2.6 %, so no libwebp shim for
+  it. Figures in ``bench/QUALITY.md``.
 - Quality 100 is lossless with ``exact=True`` (the colour under fully transparent pixels is
   kept too), so the decoded pixels are identical. Lossless effort is ``method=4, quality=75``
   (cwebp's defaults); ``method=6, quality=100`` saves ~4 % at 30x the time.
@@ -35,8 +36,10 @@ def encode_between(picture: Picture, req: EncodeRequest, quality: float) -> byte
     return encode_native(picture, req, min(quality, 99.0))
 
 
-def encode_native(picture: Picture, req: EncodeRequest, quality: float) -> bytes:
-    """Encode at libwebp's ``quality`` (100: lossless); the UI's number is libwebp's."""
+def encode_native(picture: Picture, req: EncodeRequest, quality: float, *,
+                  method: int = LOSSY_METHOD) -> bytes:
+    """Encode at libwebp's ``quality`` (100: lossless); the UI's number is libwebp's.
+    ``method``: the lossy effort (the bench tries others)."""
     icc = picture.icc
     frames = []
     for frame in picture.frames:
@@ -47,7 +50,7 @@ def encode_native(picture: Picture, req: EncodeRequest, quality: float) -> bytes
         options: dict[str, object] = {"lossless": True, "exact": True,
                                       "method": LOSSLESS_METHOD, "quality": LOSSLESS_EFFORT}
     else:
-        options = {"quality": quality, "alpha_quality": quality, "method": LOSSY_METHOD}
+        options = {"quality": quality, "alpha_quality": quality, "method": method}
     if icc:
         options["icc_profile"] = icc
     return picture.save("WEBP", frames, options)
