@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from conftest import expect_still
 from PIL import Image
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 from test_ui_browser import SAMPLES as SKIMAGE_DATA
 from test_ui_browser import open_app, photo, pick, wait_for_results
 
@@ -178,16 +178,35 @@ def test_a_stale_preview_never_replaces_a_newer_one_and_the_mouse_drives_the_vie
     sizes = {q: server.invoke("preview_image", {"input_path": input_path, "settings": {
         **settings, "quality": {"global": q}}})["size"] for q in (10, 80)}
 
-    # Quality 10 is on its way to the pool when 80 is asked for: only 80's answer may show.
+    # Quality 10's answer is held back until 80 has been asked for (a fast preview would
+    # otherwise be back first), then let through: only 80's answer may show.
+    held: list[Route] = []
+
+    def hold_quality_10(route: Route) -> None:
+        args = route.request.post_data_json or {}
+        if args.get("settings", {}).get("quality", {}).get("global") == 10:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/api/invoke/preview_image", hold_quality_10)
     page.evaluate(RECORD_SIZES)
     slider = page.get_by_test_id("compare-quality")
     slider.fill("10")
-    page.wait_for_timeout(200)  # past the debounce: the request for 10 is sent
+    for _ in range(300):  # the request for 10 is out (route handlers run while we wait)
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert len(held) == 1
     slider.fill("80")
+    page.wait_for_timeout(500)  # past the debounce: 80 is asked for while 10 is out
+    for route in held:
+        route.continue_()
     expect(page.get_by_test_id("compare-after")).to_have_attribute(
         "data-bytes", str(sizes[80]), timeout=60_000)
     expect_still(page, IDLE, timeout=60)
-    page.wait_for_timeout(500)  # any late answer for 10 would have landed by now
+    page.wait_for_timeout(500)
+    page.unroute("**/api/invoke/preview_image")
     assert page.evaluate("window.__sizes") == [str(sizes[80])]
 
     # Mouse: drag the divider to a quarter, wheel-zoom in, drag the picture to pan.
