@@ -238,7 +238,7 @@ def test_cli_refuses_a_bad_cluster_option(
 
 
 def test_a_task_started_a_third_time_is_given_up() -> None:
-    flight = Flight("k", None, [], "t")
+    flight = Flight("k", None, [], "t", "tcp://w:1")
     assert [flight.started() for _ in range(3)] == [False, False, True]
 
 

@@ -7,14 +7,15 @@ differs: a chunk of images is one Dask task (``worker_side.run_chunk``), its res
 benchmark are computed by the same code as for the local pool.
 
 Decisions:
-- Bounded submission: at most ``WINDOW_PER_THREAD`` tasks per worker thread are in flight
-  (submitted and not reported); the next chunk is submitted as one completes. So the scheduler
-  holds a few dozen tasks and the client a few dozen futures whatever the batch size (measured
-  flat over 100,000 images, bench/cluster.py). Chunks are the local pool's: big images alone,
+- Bounded submission, placed by the client: each task is pinned to a worker with room
+  (``placement.py``: one task per worker thread, one more waiting while plenty is queued); the
+  next chunk is submitted as one completes. So the scheduler holds a few dozen tasks and the
+  client a few dozen futures whatever the batch size (measured flat over 100,000 images,
+  bench/cluster.py). Chunks are the local pool's: big images alone,
   small ones up to 32 together, never more than a 1/(2·threads) share of what is queued.
 - ``size`` is the cluster's worker threads (each runs one image at a time, as a pool process
   does), looked at again every second while batches run, so workers that join or leave change
-  the window and the chunking; ``resize`` is refused: the cluster's size is its own business.
+  the placement and the chunking; ``resize`` is refused: the cluster's size is its own business.
 - Cancel settles queued and in-flight images of the batch as cancelled at once, tells the
   workers to stop those tasks after their current image, and removes any output that a task
   finished after the cancel (the worker does, and the client does again when a late report
@@ -34,11 +35,13 @@ import os
 import threading
 import time
 import uuid
+from collections import Counter
 from typing import Any
 
 from backend.cluster import worker_side
 from backend.cluster.connect import open_client, wait_for_workers
 from backend.cluster.flights import Flight
+from backend.cluster.placement import pick_worker
 from backend.cluster.protocol import (
     ChunkReport,
     clock_offset,
@@ -57,7 +60,6 @@ from backend.types import OptimizationResult
 
 log = logging.getLogger(__name__)
 
-WINDOW_PER_THREAD = 2
 # Shutdown waits this long for stopped tasks to end after their current image (a lost scheduler
 # never reports them); the cluster goes on without this client either way.
 SHUTDOWN_WAIT = 30.0
@@ -88,6 +90,7 @@ class DaskExecutor:
         self._tokens: dict[int, str] = {}  # batch id -> its token (the workers' stop flag)
         self._slots: dict[str, int] = {}  # worker name -> benchmark slot (kept over restarts)
         self._pids: dict[str, int] = {}  # worker address -> pid (the scheduler does not say)
+        self._seats: dict[str, int] = {}  # worker address -> its threads
         self._thread: threading.Thread | None = None
         self._topic = f"image-optimizer-{uuid.uuid4().hex}"
         self._names = itertools.count(1)
@@ -122,7 +125,8 @@ class DaskExecutor:
             raise
         with self._cond:
             self._client = client
-            self._state.size = max(1, self._threads())
+            self._seats = self._threads()
+            self._state.size = max(1, sum(self._seats.values()))
             self._thread = threading.Thread(target=self._loop, name="image-optimizer-dask",
                                             daemon=True)
             self._thread.start()
@@ -200,8 +204,8 @@ class DaskExecutor:
         except Exception:  # the scheduler went away: info() reports no worker, it never raises
             return {}
 
-    def _threads(self) -> int:
-        return sum(int(w.get("nthreads", 1)) for w in self._workers().values())
+    def _threads(self) -> dict[str, int]:
+        return {address: int(w.get("nthreads", 1)) for address, w in self._workers().items()}
 
     def _worker_pids(self) -> dict[str, int]:
         """Worker address -> pid, asking only workers not seen before (a restarted one)."""
@@ -218,11 +222,12 @@ class DaskExecutor:
                 self._client.run(worker_side.stop, keys, wait=False)
 
     def _on_start_event(self, event: tuple[float, Any]) -> None:
-        key = str(event[1][0])  # on Dask's event loop: no blocking call to the cluster here
+        key, worker = str(event[1][0]), str(event[1][1])  # on Dask's event loop: never block
         with self._cond:
             flight = self._flights.get(key)
             if flight is None:
                 return
+            flight.worker = worker  # where it runs (its first worker may be lost)
             give_up = flight.started()
             if flight.starts > 1:
                 self._state.restarts += 1  # its worker was lost: it runs again elsewhere
@@ -244,14 +249,20 @@ class DaskExecutor:
 
     def _loop(self) -> None:
         sized = time.monotonic()
+
+        def resize_due() -> bool:  # workers join and leave: look while images wait for room
+            return bool(self._state.queue.queued) and time.monotonic() - sized > SIZE_REFRESH
+
         while True:
-            if time.monotonic() - sized > SIZE_REFRESH:  # workers join and leave
+            if resize_due():
                 sized = time.monotonic()
-                threads = self._threads()
+                seats = self._threads()
                 with self._cond:
-                    self._state.size = max(1, threads)
+                    self._seats = seats
+                    self._state.size = max(1, sum(seats.values()))
             with self._cond:
-                while not self._completed and not self._to_stop and not self._can_submit():
+                while (not self._completed and not self._to_stop and self._room() is None
+                       and not resize_due()):
                     if self._state.closing and (not self._flights
                                                 or time.monotonic() > self._closed_by):
                         return
@@ -266,15 +277,18 @@ class DaskExecutor:
             for flight in planned:
                 flight.future.add_done_callback(self._done)
 
-    def _can_submit(self) -> bool:
-        window = WINDOW_PER_THREAD * max(1, self._state.size)
-        return (bool(self._state.queue.queued) and len(self._flights) < window
-                and not self._state.closing)
+    def _room(self) -> str | None:
+        """The worker the next chunk goes to, or None (nothing queued, or no room)."""
+        queued = self._state.queue.queued
+        if not queued or self._state.closing:
+            return None
+        holding = Counter(flight.worker for flight in self._flights.values())
+        return pick_worker(self._seats, holding, queued)
 
     def _plan(self) -> list[Flight]:
-        """Submit chunks while the window has room (under the lock); the new flights."""
+        """Submit chunks while a worker has room (under the lock); the new flights."""
         planned: list[Flight] = []
-        while self._can_submit():
+        while (worker := self._room()) is not None:
             chunk = self._state.queue.next_chunk(self._state.size)
             batch = chunk[0].batch
             assert batch is not None
@@ -282,8 +296,9 @@ class DaskExecutor:
             key = f"image-optimizer-{token}-{next(self._names)}"
             future = self._client.submit(worker_side.run_chunk, token, self._topic,
                                          encode_items([_item(j) for j in chunk]), key=key,
-                                         pure=False)
-            flight = Flight(key, future, chunk, token)
+                                         pure=False, workers=[worker],
+                                         allow_other_workers=True)
+            flight = Flight(key, future, chunk, token, worker)
             self._flights[key] = flight
             planned.append(flight)
         return planned

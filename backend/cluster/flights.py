@@ -25,6 +25,7 @@ class Flight:
     future: Any  # distributed.Future (typed loosely: distributed is an optional import)
     jobs: list[Job]  # one batch's, in the order the task runs them
     batch_token: str
+    worker: str  # the address it was placed on, then the one that started it
     starts: int = 0
     given_up: bool = False
 

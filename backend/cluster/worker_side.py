@@ -6,7 +6,8 @@ installed, as they need any task's code), so its module-level state is per worke
 - The pipeline is warmed once per process (``_warm``, a cached call): codecs imported and
   exercised before the first image, as in a local pool worker. A worker its nanny restarts
   warms again on its first task. Codecs run one thread each (``limit_codec_threads``): Dask's
-  worker threads are the parallelism, as the pool's processes are.
+  worker threads are the parallelism, as the pool's processes are. Dask's malloc trimming is
+  undone there too (``allocator.py``): it made every image buffer a fresh, page-faulting mmap.
 - ``_STOPPED`` holds the batch tokens and task keys the client asked to stop (``stop``, called
   through ``Client.run``). A task checks it between images, so a cancelled or given-up task ends
   after the image it is on; an image that finishes after the stop has its output removed (the
@@ -29,6 +30,7 @@ import time
 
 from distributed import get_worker
 
+from backend.cluster.allocator import reuse_big_buffers
 from backend.cluster.protocol import ChunkReport, clock_offset, decode_items, encode_report
 from backend.core.error_map import unexpected
 from backend.core.protocol import Done, WorkItem
@@ -47,6 +49,7 @@ def _warm() -> float:
     from backend.core.worker_process import limit_codec_threads
 
     limit_codec_threads()
+    reuse_big_buffers()
 
     began = time.monotonic()
     warm_up()
