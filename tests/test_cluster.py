@@ -160,6 +160,73 @@ def test_a_worker_killed_mid_batch_is_replaced_and_the_batch_completes(
     assert set(on_cluster.info().pids) != pids_before
 
 
+def _holder(optimizer: ImageOptimizer, path: Path, besides: set[int]) -> int | None:
+    """The pid of the worker processing ``path`` now, if it is none of ``besides``."""
+    return next((w.pid for w in optimizer.info().processes
+                 if w.current == str(path) and w.pid not in besides), None)
+
+
+def _slow_batch(make: Callable[..., Path], folder: str) -> list[Task]:
+    slow = make(f"{folder}/slow.png", source="astronaut", size=(1400, 1400))  # AVIF: seconds
+    small = [make(f"{folder}/s{i}.jpg", source="coffee", size=(90 + i, 60)) for i in range(4)]
+    return [Task(input_path=str(slow), settings=ImageSettings(outputFormat="avif")),
+            *[Task(input_path=str(p)) for p in small]]
+
+
+def _kill_holders(optimizer: ImageOptimizer, tasks: list[Task], kills: int
+                  ) -> tuple[list[OptimizationResult], list[int]]:
+    """Run ``tasks``, SIGKILLing the worker that holds the first one ``kills`` times."""
+    results: list[OptimizationResult] = []
+    runner = threading.Thread(target=lambda: results.extend(optimizer.optimize_images(tasks)))
+    runner.start()
+    killed: list[int] = []
+    for _ in range(kills):
+        wait_until(lambda: _holder(optimizer, Path(tasks[0].input_path), set(killed)))
+        victim = _holder(optimizer, Path(tasks[0].input_path), set(killed))
+        assert victim is not None
+        os.kill(victim, signal.SIGKILL)
+        killed.append(victim)
+    runner.join(120)
+    assert not runner.is_alive()
+    return results, killed
+
+
+def test_an_image_whose_worker_is_lost_is_retried_once_on_another_and_succeeds(
+    on_cluster: ImageOptimizer, tmp_images: Callable[..., Path]
+) -> None:
+    tasks = _slow_batch(tmp_images, "retry")
+
+    results, killed = _kill_holders(on_cluster, tasks, kills=1)
+
+    assert process_gone(killed[0])  # so the image's success came from the other worker
+    assert all(r.success for r in results), [r.error for r in results]
+    assert Path(results[0].optimized_path).read_bytes()[4:12] == b"ftypavif"
+    assert on_cluster.info().restarts == 1
+    assert not list(Path(tasks[0].input_path).parent.rglob(f"*{PARTIAL_SUFFIX}"))
+    wait_until(lambda: len(on_cluster.info().pids) == 2, timeout=30)
+
+
+def test_an_image_that_loses_its_worker_twice_fails_alone_and_is_not_run_a_third_time(
+    on_cluster: ImageOptimizer, tmp_images: Callable[..., Path]
+) -> None:
+    tasks = _slow_batch(tmp_images, "lost")
+
+    results, killed = _kill_holders(on_cluster, tasks, kills=2)
+
+    assert len(set(killed)) == 2  # the retry ran on the other worker
+    failed = results[0]
+    assert (failed.success, failed.errorKind) == (False, "processing")
+    assert f"the Dask worker processing {tasks[0].input_path} was lost, also on the retry" in (
+        failed.error or "")
+    assert all(r.success for r in results[1:]), [r.error for r in results[1:]]
+    # Dask reruns it on a replacement worker; the retry guard turns it away unrun.
+    wait_until(lambda: len(on_cluster.info().pids) == 2 and on_cluster.info().busy == 0,
+               timeout=60)
+    assert on_cluster.info().restarts == 1
+    assert not Path(failed.optimized_path).exists()
+    assert not list(Path(tasks[0].input_path).parent.rglob(f"*{PARTIAL_SUFFIX}"))
+
+
 def test_cancel_settles_every_image_and_leaves_no_output_of_a_cancelled_one(
     on_cluster: ImageOptimizer, tmp_images: Callable[..., Path]
 ) -> None:

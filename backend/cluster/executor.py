@@ -20,7 +20,8 @@ Decisions:
   workers to stop those tasks after their current image, and removes any output that a task
   finished after the cancel (the worker does, and the client does again when a late report
   arrives: the filesystem is shared).
-- A lost worker: see ``flights.py`` (retried once elsewhere, then reported failed). A lost task's
+- A lost worker: see ``flights.py`` (retried once elsewhere, then reported failed; the retry is
+  pinned to the worker process that started it, ``worker_side.RetryGuard``). A lost task's
   first images may have been written already: its retry rewrites them (atomically, same bytes).
 - Shutdown cancels, waits (at most ``SHUTDOWN_WAIT``) for the stopped tasks to end, and closes
   the client; the cluster itself lives on (it is not ours).
@@ -87,12 +88,16 @@ class DaskExecutor:
         self._flights: dict[str, Flight] = {}
         self._completed: list[str] = []
         self._to_stop: list[str] = []  # task keys to stop, sent by the dispatcher thread
+        self._retries: dict[str, tuple[str, int]] = {}  # retried key -> its (address, pid)
+        self._guard_due = False  # the retries changed: the dispatcher re-registers the guard
+        self._guarded = False  # a guard was registered (shutdown removes it)
         self._tokens: dict[int, str] = {}  # batch id -> its token (the workers' stop flag)
         self._slots: dict[str, int] = {}  # worker name -> benchmark slot (kept over restarts)
         self._pids: dict[str, int] = {}  # worker address -> pid (the scheduler does not say)
         self._seats: dict[str, int] = {}  # worker address -> its threads
         self._thread: threading.Thread | None = None
         self._topic = f"image-optimizer-{uuid.uuid4().hex}"
+        self._guard_name = f"{self._topic}-retries"
         self._names = itertools.count(1)
         self._own_offset = clock_offset()
         self._closed_by = float("inf")
@@ -117,6 +122,7 @@ class DaskExecutor:
         try:
             wait_for_workers(client, self.address, self._timeout)
             client.subscribe_topic(self._topic, self._on_start_event)
+            client.subscribe_topic("all", self._on_cluster_event)
             self._pids.update(client.run(worker_side.warm))
         except BaseException:
             client.close()
@@ -175,9 +181,17 @@ class DaskExecutor:
                 queued=state.queue.queued, inFlight=in_flight, batches=len(state.batches),
                 restarts=state.restarts, startMethod=self.start_method, cpuCount=cpu_count(),
                 pids=list(workers.values()),
-                processes=[WorkerState(slot=i, pid=pid, ready=True, current=None, held=0)
-                           for i, pid in enumerate(workers.values())],
+                processes=[self._worker_state(i, address, pid)
+                           for i, (address, pid) in enumerate(workers.items())],
             )
+
+    def _worker_state(self, slot: int, address: str, pid: int) -> WorkerState:
+        """What the worker at ``address`` holds (under the lock): its started task's image."""
+        held = [f for f in self._flights.values() if f.worker == address]
+        running = next((f.unsettled() for f in held if f.starts and f.unsettled()), [])
+        return WorkerState(slot=slot, pid=pid, ready=True,
+                           current=running[0].input_path if running else None,
+                           held=sum(len(f.unsettled()) for f in held))
 
     def shutdown(self) -> None:
         with self._cond:
@@ -191,6 +205,9 @@ class DaskExecutor:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join()
         if self._client is not None:
+            with contextlib.suppress(Exception):
+                if self._guarded:  # the scheduler would hand it to every future worker
+                    self._client.unregister_worker_plugin(self._guard_name)
             with contextlib.suppress(Exception):
                 self._client.close()
 
@@ -222,8 +239,8 @@ class DaskExecutor:
                 self._client.run(worker_side.stop, keys, wait=False)
 
     def _on_start_event(self, event: tuple[float, Any]) -> None:
-        key, worker = str(event[1][0]), str(event[1][1])  # on Dask's event loop: never block
-        with self._cond:
+        key, worker, pid = str(event[1][0]), str(event[1][1]), int(event[1][2])
+        with self._cond:  # on Dask's event loop: no blocking call to the cluster here
             flight = self._flights.get(key)
             if flight is None:
                 return
@@ -232,15 +249,52 @@ class DaskExecutor:
             if flight.starts > 1:
                 self._state.restarts += 1  # its worker was lost: it runs again elsewhere
             if not give_up:
+                if flight.starts > 1:
+                    self._retries[key] = (worker, pid)
+                    self._guard_due = True
+                    self._cond.notify()
                 return
-            flight.given_up = True
-            for job in flight.unsettled():
-                remove_partial_files(job.output_path)
-                self._state.settle(job, _failed(job, ProcessingError(
-                    f"the Dask worker processing {job.input_path} was lost, also on the retry: "
-                    "the image may need more memory than a worker has or trip a codec bug")))
+            self._give_up(flight)
             self._to_stop.append(key)
             self._cond.notify()
+
+    async def _on_cluster_event(self, event: tuple[float, Any]) -> None:
+        """A lost worker's tasks may run anywhere: unpin them (on Dask's event loop).
+
+        Dask reruns a task with a loose restriction elsewhere, but one lost while no worker was
+        left stays unrunnable for good: a worker that joins later is not offered it (Dask
+        2026.8, ``bulk_schedule_unrunnable_after_adding_worker``).
+        """
+        message = event[1]
+        if not isinstance(message, dict) or message.get("action") != "remove-worker":
+            return
+        with self._cond:
+            lost = [*message.get("processing-tasks", ()), *message.get("lost-computed-tasks", ())]
+            keys = [key for key in lost if key in self._flights]  # done, not yet fetched: rerun
+        if keys:
+            with contextlib.suppress(Exception):  # a lost scheduler: nothing runs anyway
+                await self._client.scheduler.set_restrictions(worker=dict.fromkeys(keys))
+
+    def _give_up(self, flight: Flight) -> None:
+        """Its task was lost twice: fail its images (under the lock)."""
+        flight.given_up = True
+        for job in flight.unsettled():
+            remove_partial_files(job.output_path)
+            self._state.settle(job, _failed(job, ProcessingError(
+                f"the Dask worker processing {job.input_path} was lost, also on the retry: "
+                "the image may need more memory than a worker has or trip a codec bug")))
+
+    def _guard_retries(self) -> None:
+        """Tell every worker, present and future, where each retried task may run."""
+        with self._cond:
+            if not self._guard_due:
+                return
+            self._guard_due = False
+            retries = dict(self._retries)
+        with contextlib.suppress(Exception):  # a lost scheduler: Dask's own limit still holds
+            self._client.register_plugin(worker_side.RetryGuard(self._topic, retries),
+                                         name=self._guard_name)
+            self._guarded = True
 
     def _done(self, future: Any) -> None:  # Dask's callback thread
         with self._cond:
@@ -261,8 +315,8 @@ class DaskExecutor:
                     self._seats = seats
                     self._state.size = max(1, sum(seats.values()))
             with self._cond:
-                while (not self._completed and not self._to_stop and self._room() is None
-                       and not resize_due()):
+                while (not self._completed and not self._to_stop and not self._guard_due
+                       and self._room() is None and not resize_due()):
                     if self._state.closing and (not self._flights
                                                 or time.monotonic() > self._closed_by):
                         return
@@ -272,6 +326,7 @@ class DaskExecutor:
                 flights = [f for f in (self._flights.pop(k, None) for k in completed) if f]
                 planned = self._plan()
             self._stop(to_stop)
+            self._guard_retries()
             for flight in flights:
                 self._collect(flight)
             for flight in planned:
@@ -313,7 +368,10 @@ class DaskExecutor:
         except Exception as exc:  # KilledWorker, a lost scheduler, a worker-side bug
             error = f"{type(exc).__name__}: {exc}"
         with self._cond:
-            if report is not None:
+            self._retries.pop(flight.key, None)  # the next guard registered drops it
+            if report is not None and report.lost_twice:
+                self._give_up(flight)
+            elif report is not None:
                 self._settle_report(flight, report)
             for job in flight.unsettled():
                 if report is not None and not flight.given_up:

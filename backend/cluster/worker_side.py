@@ -18,6 +18,11 @@ installed, as they need any task's code), so its module-level state is per worke
 - At its start a task logs a "started" event on the client's topic, so the client can tell the
   task a lost worker was running from one merely queued there (only the first is charged a
   loss, see ``flights.py``).
+- A retried task runs on one worker process only: the client names it in a ``RetryGuard``
+  plugin, which Dask installs on every worker, also on those that join later (a nanny's
+  replacement), before they take a task. Started anywhere else, the task was lost twice: it
+  reports so without touching an image, so an image that kills its worker kills two, not four
+  (Dask would rerun it up to ``allowed-failures`` times).
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ import os
 import socket
 import time
 
-from distributed import get_worker
+from distributed import WorkerPlugin, get_worker
 
 from backend.cluster.allocator import reuse_big_buffers
 from backend.cluster.protocol import ChunkReport, clock_offset, decode_items, encode_report
@@ -39,6 +44,21 @@ from backend.errors import OutputError
 from backend.types import OptimizationResult
 
 _STOPPED: set[str] = set()
+_RETRIES: dict[str, dict[str, tuple[str, int]]] = {}  # topic -> task key -> (address, pid)
+
+
+class RetryGuard(WorkerPlugin):
+    """The one worker process each retried task of a client may run on."""
+
+    def __init__(self, topic: str, retries: dict[str, tuple[str, int]]) -> None:
+        self.topic = topic
+        self.retries = retries
+
+    def setup(self, worker: object) -> None:
+        _RETRIES[self.topic] = self.retries
+
+    def teardown(self, worker: object) -> None:
+        _RETRIES.pop(self.topic, None)
 
 
 # The pipeline (and its codecs) is imported in a worker only: the client imports this module to
@@ -62,8 +82,9 @@ def warm() -> int:
     return os.getpid()
 
 
-def stop(tokens: list[str]) -> None:
-    """Stop the tasks of these batches or with these keys (``Client.run`` target)."""
+async def stop(tokens: list[str]) -> None:
+    """Stop the tasks of these batches or with these keys (``Client.run`` target; a coroutine,
+    as Dask runs only those without waiting for the answer)."""
     _STOPPED.update(tokens)
 
 
@@ -94,9 +115,13 @@ def run_chunk(batch_token: str, topic: str, payload: bytes) -> bytes:
     """The Dask task: optimize the images in ``payload`` in order; a ``ChunkReport`` back."""
     worker = get_worker()
     key = str(worker.get_current_task())
-    worker.log_event(topic, [key, worker.address])
-    _warm()
     host = socket.gethostname()
+    retry = _RETRIES.get(topic, {}).get(key)
+    if retry is not None and tuple(retry) != (worker.address, os.getpid()):
+        return encode_report(ChunkReport(worker.address, str(worker.name), os.getpid(), host,
+                                         clock_offset(), [], lost_twice=True))
+    worker.log_event(topic, [key, worker.address, os.getpid()])
+    _warm()
     done: list[Done] = []
     for item in decode_items(payload):
         if batch_token in _STOPPED or key in _STOPPED:
