@@ -9,6 +9,7 @@ here), as on a real cluster with a shared filesystem.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -59,22 +60,43 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield from _run_cluster(address, logs, env, slog, wlog)
 
 
+@pytest.fixture(scope="module")
+def blind_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """A scheduler and one worker in its own mount namespace, where a tmpfs covers the folder
+    yielded: the client sees the files put there, the worker an empty folder."""
+    if subprocess.run(["unshare", "--mount", "true"], capture_output=True).returncode:
+        pytest.skip("needs `unshare --mount` (root, or CAP_SYS_ADMIN) for a worker that "
+                    "cannot see a folder")
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    logs = tmp_path_factory.mktemp("dask-blind")
+    hidden = tmp_path_factory.mktemp("hidden")
+    env = {**os.environ, "PYTHONPATH": str(REPO),
+           "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False"}
+    blind = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+             'mount -t tmpfs tmpfs "$0" && exec "$@"', str(hidden)]
+    with (logs / "scheduler.log").open("w") as slog, (logs / "worker.log").open("w") as wlog:
+        for ready in _run_cluster(address, logs, env, slog, wlog, prefix=blind, workers=1):
+            yield ready, hidden
+
+
 def _run_cluster(address: str, logs: Path, env: dict[str, str], slog: IO[str],
-                 wlog: IO[str]) -> Iterator[str]:
+                 wlog: IO[str], prefix: tuple[str, ...] | list[str] = (), workers: int = 2
+                 ) -> Iterator[str]:
     procs = [subprocess.Popen(
         [DASK, "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
          "--dashboard-address", f"127.0.0.1:{_free_port()}"],
         stdout=subprocess.DEVNULL, stderr=slog, env=env,
         start_new_session=True)]
     procs.append(subprocess.Popen(
-        [DASK, "worker", address, "--nworkers", "2", "--nthreads", "1", "--no-dashboard",
+        [*prefix, DASK, "worker", address, "--nworkers", str(workers), "--nthreads", "1",
+         "--no-dashboard",
          "--host", "127.0.0.1", "--local-directory", str(logs)],
         stdout=subprocess.DEVNULL, stderr=wlog, env=env,
         cwd=logs, start_new_session=True))
     try:
         executor = DaskExecutor(address, 30.0)
         executor.start()
-        wait_until(lambda: executor.info().alive == 2, timeout=30)
+        wait_until(lambda: executor.info().alive == workers, timeout=30)
         executor.shutdown()
         yield address
     finally:
@@ -253,31 +275,45 @@ def test_cancel_settles_every_image_and_leaves_no_output_of_a_cancelled_one(
     assert on_cluster.active_tasks() == []
 
 
-def test_an_input_no_worker_can_see_fails_alone_and_says_why(
-    on_cluster: ImageOptimizer, tmp_images: Callable[..., Path], tmp_path: Path
+def test_an_input_the_worker_cannot_see_is_refused_naming_it_and_the_worker(
+    blind_cluster: tuple[str, Path], tmp_images: Callable[..., Path]
 ) -> None:
+    address, hidden = blind_cluster
     good = tmp_images("v/ok.jpg", source="coffee", size=(120, 80))
-    # A folder the client named and no worker mounts. Client and workers share one machine
-    # here, so the folder is removed before the batch: the task still names the path.
-    hidden = tmp_images("client-only/gone.jpg", source="coffee", size=(100, 70))
-    shutil.rmtree(hidden.parent)
-    results = on_cluster.optimize_images([Task(input_path=str(good)), Task(input_path=str(hidden))])
+    unseen = hidden / "photos" / "gone.jpg"
+    unseen.parent.mkdir()
+    shutil.move(tmp_images("gone.jpg", source="coffee", size=(100, 70)), unseen)
+    with ImageOptimizer(DaskExecutor(address, 10.0)) as optimizer:
+        results = optimizer.optimize_images([Task(input_path=str(good)),
+                                             Task(input_path=str(unseen))])
 
-    assert results[0].success
-    assert (results[1].success, results[1].errorKind) == (False, "io")
-    assert "not visible on the Dask worker" in (results[1].error or "")
-    assert "every worker mounts" in (results[1].error or "")
+    assert results[0].success and Path(results[0].optimized_path).exists()
+    refused = results[1]
+    assert (refused.success, refused.errorKind) == (False, "io")
+    assert re.search(rf"^{re.escape(str(unseen))} is not visible on the Dask worker "
+                     r"tcp://127\.0\.0\.1:\d+ \(host ", refused.error or ""), refused.error
+    assert "every worker mounts at the same path" in (refused.error or "")
+    assert sorted(p.name for p in unseen.parent.iterdir()) == ["gone.jpg"]  # nothing written
 
 
-def test_cli_runs_a_batch_on_the_cluster(
+def test_cli_runs_a_batch_on_the_cluster_and_benchmarks_each_worker(
     cluster: str, tmp_images: Callable[..., Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    image = tmp_images("cli/photo.jpg", source="chelsea", quality=95)
-    code = cli.main(["optimize", str(image.parent), "--cluster", cluster, "--benchmark"])
+    images = [tmp_images(f"cli/photo{i}.jpg", source="chelsea", size=(200 + i, 130), quality=95)
+              for i in range(6)]
+    with ImageOptimizer(DaskExecutor(cluster, 10.0)) as probe:
+        pids = set(probe.info().pids)
+    code = cli.main(["optimize", str(images[0].parent), "--cluster", cluster, "--benchmark"])
     out = capsys.readouterr().out
     assert code == cli.EXIT_OK, out
-    assert "1 of 1 images optimized" in out and "(dask)" in out
-    assert (image.parent / "optimized" / "photo.jpg").exists()
+    assert "6 of 6 images optimized" in out and "on 2 workers (dask)" in out
+    assert all((image.parent / "optimized" / image.name).exists() for image in images)
+    # One row per Dask worker: slot, tasks, busy s, idle s, utilization, pid.
+    rows = re.findall(r"^  (\d+) +(\d+) +([\d.]+) +([\d.]+) +([\d.]+)%  (\d+)$", out, re.M)
+    assert len(rows) == 2, out
+    assert sum(int(row[1]) for row in rows) == 6
+    assert all(float(row[2]) > 0 for row in rows)  # both worked
+    assert {int(row[5]) for row in rows} == pids
 
 
 def test_cli_exits_2_naming_an_unreachable_scheduler(

@@ -88,17 +88,17 @@ async def stop(tokens: list[str]) -> None:
     _STOPPED.update(tokens)
 
 
-def _unseen(item: WorkItem, host: str) -> OptimizationResult | None:
+def _unseen(item: WorkItem, worker: str, host: str) -> OptimizationResult | None:
     if os.path.exists(item.input_path):
         return None
-    error = OutputError(f"{item.input_path} is not visible on the Dask worker at {host}: on a "
-                        "cluster, inputs must be on a filesystem every worker mounts at the "
-                        "same path", path=item.input_path)
+    error = OutputError(f"{item.input_path} is not visible on the Dask worker {worker} (host "
+                        f"{host}): on a cluster, inputs must be on a filesystem every worker "
+                        "mounts at the same path", path=item.input_path)
     return OptimizationResult.failed(item.input_path, item.output_path, error)
 
 
-def _process(item: WorkItem, host: str) -> tuple[OptimizationResult, StageTimes]:
-    refused = _unseen(item, host)
+def _process(item: WorkItem, worker: str, host: str) -> tuple[OptimizationResult, StageTimes]:
+    refused = _unseen(item, worker, host)
     if refused is not None:
         return refused, StageTimes()
     from backend.core.pipeline import optimize_file
@@ -127,7 +127,7 @@ def run_chunk(batch_token: str, topic: str, payload: bytes) -> bytes:
         if batch_token in _STOPPED or key in _STOPPED:
             break
         started = time.monotonic()
-        result, times = _process(item, host)
+        result, times = _process(item, worker.address, host)
         if result.success and (batch_token in _STOPPED or key in _STOPPED):
             with contextlib.suppress(OSError):
                 os.remove(item.output_path)
