@@ -3,7 +3,9 @@
 the module and torn down with no process left.
 
 The worker runs in its own folder: paths are shared between client and workers (one machine
-here), as on a real cluster with a shared filesystem.
+here), as on a real cluster with a shared filesystem. One test starts a second, one-worker
+cluster whose worker runs in its own mount namespace (``unshare --mount``) with a tmpfs over a
+folder, for an input the client sees and the worker cannot.
 """
 
 from __future__ import annotations

@@ -11,8 +11,10 @@ Decisions:
   (``placement.py``: one task per worker thread, one more waiting while plenty is queued); the
   next chunk is submitted as one completes. So the scheduler holds a few dozen tasks and the
   client a few dozen futures whatever the batch size (measured flat over 100,000 images,
-  bench/cluster.py). Chunks are the local pool's: big images alone,
-  small ones up to 32 together, never more than a 1/(2·threads) share of what is queued.
+  bench/cluster.py). Chunks are the local pool's: big images alone, small ones up to 32
+  together, never more than a 1/(2·threads) share of what is queued. A worker that leaves has
+  its tasks unpinned (``_on_cluster_event``: Dask's "all" topic, which also carries one small
+  event per fetched result).
 - ``size`` is the cluster's worker threads (each runs one image at a time, as a pool process
   does), looked at again every second while batches run, so workers that join or leave change
   the placement and the chunking; ``resize`` is refused: the cluster's size is its own business.
