@@ -272,7 +272,10 @@ class DaskExecutor:
             return
         with self._cond:
             lost = [*message.get("processing-tasks", ()), *message.get("lost-computed-tasks", ())]
-            keys = [key for key in lost if key in self._flights]  # done, not yet fetched: rerun
+            # Ours by batch token, not by flight: a result being fetched has left _flights,
+            # and a fetch from the lost worker waits for the rerun.
+            ours = {f"image-optimizer-{token}" for token in self._tokens.values()}
+            keys = [key for key in lost if str(key).rsplit("-", 1)[0] in ours]
         if keys:
             with contextlib.suppress(Exception):  # a lost scheduler: nothing runs anyway
                 await self._client.scheduler.set_restrictions(worker=dict.fromkeys(keys))
