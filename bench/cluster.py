@@ -47,9 +47,14 @@ from bench.machine import load_average
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 PAGE = os.sysconf("SC_PAGE_SIZE")
-# Dask's statistical profiler samples every worker thread's stack every 10 ms, under the GIL:
-# a CPU-bound worker pays for it (the README's cluster section recommends the same).
-WORKER_CONFIG = {"DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False"}
+TICK = os.sysconf("SC_CLK_TCK")
+# The README's recommended cluster settings. Dask's statistical profiler samples every worker
+# thread's stack every 10 ms, under the GIL: a CPU-bound worker pays for it. The event-loop
+# watchdog (20 ms) and the system monitor (500 ms) are diagnostics: with them slowed, an idle
+# 2-worker cluster here used 0.035 of a core instead of 0.107.
+WORKER_CONFIG = {"DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False",
+                 "DASK_DISTRIBUTED__ADMIN__TICK__INTERVAL": "1s",
+                 "DASK_DISTRIBUTED__ADMIN__SYSTEM_MONITOR__INTERVAL": "2s"}
 
 
 class Run(msgspec.Struct, kw_only=True):
@@ -57,6 +62,8 @@ class Run(msgspec.Struct, kw_only=True):
     seconds: float
     images_per_second: float
     megapixels_per_second: float
+    worker_cpu_seconds: float  # user + system CPU of the worker processes during the batch
+    worker_minor_faults: int  # their minor page faults (a fresh mmap per buffer shows here)
 
 
 class Throughput(msgspec.Struct, kw_only=True):
@@ -66,6 +73,9 @@ class Throughput(msgspec.Struct, kw_only=True):
     pool_images_per_second: float  # medians
     cluster_images_per_second: float
     ratio: float  # cluster / pool
+    # pool / cluster worker CPU seconds per batch (medians): the per-image cost through each,
+    # which other load on the machine does not move as it moves the wall times
+    cpu_ratio: float
 
 
 class Flatness(msgspec.Struct, kw_only=True):
@@ -121,16 +131,31 @@ def _rss_mb() -> float:
         return int(f.read().split()[1]) * PAGE / 1e6
 
 
-def _batch(optimizer: ImageOptimizer, inputs: list[Path], out: Path) -> float:
+def _worker_usage(pids: list[int]) -> tuple[float, int]:
+    """CPU seconds and minor page faults so far of these processes (all on this machine)."""
+    cpu, faults = 0.0, 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        cpu += (int(fields[11]) + int(fields[12])) / TICK
+        faults += int(fields[7])
+    return cpu, faults
+
+
+def _batch(optimizer: ImageOptimizer, inputs: list[Path], out: Path) -> tuple[float, float, int]:
+    """Seconds, worker CPU seconds and worker minor faults of one batch."""
     settings = ImageSettings(output="folder", outputFolder=str(out))
     tasks = [Task(input_path=str(p), settings=settings) for p in inputs]
+    pids = optimizer.info().pids
+    cpu, faults = _worker_usage(pids)
     began = time.perf_counter()
     results = optimizer.optimize_images(tasks)
     seconds = time.perf_counter() - began
+    cpu_after, faults_after = _worker_usage(pids)
     failed = [r.error for r in results if not r.success]
     if failed:
         raise RuntimeError(f"bench batch failed: {failed[:3]}")
-    return seconds
+    return seconds, cpu_after - cpu, faults_after - faults
 
 
 def throughput(pool: ImageOptimizer, cluster: ImageOptimizer, scratch: Path,
@@ -142,18 +167,22 @@ def throughput(pool: ImageOptimizer, cluster: ImageOptimizer, scratch: Path,
     for rep in range(repeat + 1):  # the first round warms both (caches, first imports)
         for name, optimizer in (("pool", pool), ("cluster", cluster)):
             out = scratch / f"{name}-{rep}"
-            seconds = _batch(optimizer, inputs, out)
+            seconds, cpu, faults = _batch(optimizer, inputs, out)
             shutil.rmtree(out)
             if rep:
                 runs.append(Run(executor=name, seconds=seconds,
                                 images_per_second=len(inputs) / seconds,
-                                megapixels_per_second=megapixels / seconds))
+                                megapixels_per_second=megapixels / seconds,
+                                worker_cpu_seconds=round(cpu, 2), worker_minor_faults=faults))
     med = {name: statistics.median(r.images_per_second for r in runs if r.executor == name)
+           for name in ("pool", "cluster")}
+    cpu = {name: statistics.median(r.worker_cpu_seconds for r in runs if r.executor == name)
            for name in ("pool", "cluster")}
     return Throughput(images=len(inputs), megapixels=round(megapixels, 2), runs=runs,
                       pool_images_per_second=med["pool"],
                       cluster_images_per_second=med["cluster"],
-                      ratio=med["cluster"] / med["pool"])
+                      ratio=med["cluster"] / med["pool"],
+                      cpu_ratio=cpu["pool"] / max(cpu["cluster"], 1e-9))
 
 
 def flatness(cluster: ImageOptimizer, executor: DaskExecutor, scratch: Path,
@@ -219,13 +248,19 @@ def render(report: Report) -> str:
         f"load average at start {report.load_average}, {report.cpu_count} CPUs; "
         "both executors 2 processes, 1 thread each", "",
         f"## Throughput: {t.images} images, {t.megapixels} MP (median of the repetitions)", "",
-        "| executor | images/s | runs (s) |", "|---|---:|---|",
+        "| executor | images/s | runs (s) | worker CPU s per run (median) "
+        "| worker minor faults per run (median) |", "|---|---:|---|---:|---:|",
     ]
     for name, ips in (("pool", t.pool_images_per_second), ("cluster", t.cluster_images_per_second)):
-        secs = ", ".join(f"{r.seconds:.2f}" for r in t.runs if r.executor == name)
-        lines.append(f"| {name} | {ips:.2f} | {secs} |")
+        mine = [r for r in t.runs if r.executor == name]
+        secs = ", ".join(f"{r.seconds:.2f}" for r in mine)
+        cpu = statistics.median(r.worker_cpu_seconds for r in mine)
+        faults = statistics.median(r.worker_minor_faults for r in mine)
+        lines.append(f"| {name} | {ips:.2f} | {secs} | {cpu:.2f} | {faults:,.0f} |")
     verdict = "yes" if t.ratio >= 0.9 else "NO"
-    lines += ["", f"cluster / pool = **{t.ratio:.2f}x** (target ≥ 0.9x: {verdict})", ""]
+    lines += ["", f"cluster / pool = **{t.ratio:.2f}x** (target ≥ 0.9x: {verdict})", "",
+              f"worker CPU per batch, pool / cluster = {t.cpu_ratio:.2f}x (1.00: an image costs "
+              "the same through both; the wall times also carry the machine's other load)", ""]
     f = report.flatness
     if f is not None:
         lines += [

@@ -5,9 +5,12 @@ up to ``distributed.scheduler.allowed-failures`` times (3 by default, a schedule
 client cannot change). The contract is the local pool's: the work in flight is retried once
 elsewhere, then reported failed. Each task logs a "started" event when it begins
 (worker_side.py); a running task is never moved by Dask's work stealing, so a second start means
-its first worker was lost (the retry), and a third means it was lost twice: its images fail and
-the workers are told to skip it. A start event a dying worker had no time to send leaves that
-loss uncounted, and Dask's own limit (a ``KilledWorker`` error) is the backstop.
+its first worker was lost (the retry). At that second start the client pins the retry to the
+worker process running it (``worker_side.RetryGuard``), so when Dask starts it a third time,
+elsewhere, the task reports ``lost_twice`` without touching an image and its images fail. Should
+a third start still run (the guard had not reached the workers yet), its start event fails the
+images and the workers are told to skip it. A start event a dying worker had no time to send
+leaves that loss uncounted, and Dask's own limit (a ``KilledWorker`` error) is the backstop.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ class Flight:
     future: Any  # distributed.Future (typed loosely: distributed is an optional import)
     jobs: list[Job]  # one batch's, in the order the task runs them
     batch_token: str
+    worker: str  # the address it was placed on, then the one that started it
     starts: int = 0
     given_up: bool = False
 

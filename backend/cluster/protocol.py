@@ -28,6 +28,7 @@ class ChunkReport(Struct, array_like=True):
     host: str
     clock_offset: float  # the worker's time.time() - time.monotonic()
     done: list[Done]  # in the order the items were given; shorter when told to stop
+    lost_twice: bool = False  # a retry started on a worker other than its own: not run
 
 
 def clock_offset() -> float:
