@@ -3,13 +3,16 @@ ssimulacra2 tool (scores in tests/data/ssimulacra2)."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+import skimage.data
 from PIL import Image
 
+from backend.core import ssimulacra2 as metric
 from bench.ssimulacra2 import main, ssimulacra2
 
 DATA = Path(__file__).parent / "data" / "ssimulacra2"
@@ -24,6 +27,34 @@ def test_matches_libjxl(name: str) -> None:
             Image.open(DATA / pair["distorted"]) as distorted:
         score = ssimulacra2(reference, distorted)
     assert score == pytest.approx(pair["score"], abs=TOLERANCE)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_scoring_in_row_strips_gives_the_whole_plane_s_score(
+        name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The pairs fit in one strip at the default size; 1-pixel strips force the smallest
+    # strips (16 rows), so every scale above 16 rows is cut, with the halo between them.
+    pair = EXPECTED[name]
+    with Image.open(DATA / pair["reference"]) as reference, \
+            Image.open(DATA / pair["distorted"]) as distorted:
+        monkeypatch.setattr(metric, "STRIP_PIXELS", 10**9)
+        whole = ssimulacra2(reference, distorted)
+        monkeypatch.setattr(metric, "STRIP_PIXELS", 1)
+        strips = ssimulacra2(reference, distorted)
+    assert strips == pytest.approx(whole, abs=1e-6)
+    assert strips == pytest.approx(pair["score"], abs=TOLERANCE)
+
+
+def test_a_megapixel_photo_scores_the_same_in_strips(monkeypatch: pytest.MonkeyPatch) -> None:
+    photo = Image.fromarray(skimage.data.astronaut()).resize((1024, 1024))
+    buffer = io.BytesIO()
+    photo.save(buffer, "JPEG", quality=70)
+    distorted = np.asarray(Image.open(buffer).convert("RGB"))
+    reference = np.asarray(photo)
+    assert len(metric._strips(1024, 1024)) > 1  # the default size cuts it
+    strips = ssimulacra2(reference, distorted)
+    monkeypatch.setattr(metric, "STRIP_PIXELS", 10**9)
+    assert ssimulacra2(reference, distorted) == pytest.approx(strips, abs=1e-6)
 
 
 def test_pairs_cover_the_scale() -> None:

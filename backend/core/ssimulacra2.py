@@ -33,6 +33,12 @@ this replaced took ~1.8 s):
   every engine with this one, so their comparisons are like for like.
 - Everything is float32, norms are accumulated in float64. 8-bit input goes to linear light
   through a 256-entry table.
+- Scoring runs in row strips of ``STRIP_PIXELS``, each blurred with the 4 rows on either side
+  it reads, and the norms are summed over strips (float64): the same values as the whole plane
+  at once, with the working set in the cache. Measured at 4.1 MP (colorful-cups, JPEG 80, CPU
+  time, the other core busy): a score 0.57 s/MP on whole planes, 0.26-0.29 in strips of
+  16-32 K pixels (0.34 at 128 K); the reference's preparation 0.22 → 0.19. Below 1 MP the two
+  are alike (0.2-0.3 s/MP).
 - ``Reference`` keeps the reference's side of every scale (its XYB planes, their blurs and
   edge map), so a search that scores many candidates against one original blurs only the
   candidate's three planes per channel.
@@ -53,6 +59,10 @@ MIN_SIDE = 8  # libjxl's tool refuses smaller images, and stops downscaling belo
 _NUM_SCALES = 6
 _C2 = np.float32(0.0009)
 _SIGMA = 1.5
+# Scoring works on strips of about this many pixels: a whole 4 MP image's nine float planes
+# (~150 MB) stream through memory at each step; a strip's stay in the cache.
+STRIP_PIXELS = 32_768
+_HALO = 4  # rows a blurred row reads on each side (the 9-tap kernel's radius)
 _F32 = np.float32
 
 # Opsin absorbance matrix and bias of libjxl's lib/jxl/cms/opsin_params.h (float constants).
@@ -177,13 +187,13 @@ def _positive_xyb(linear: np.ndarray) -> np.ndarray:
     return out
 
 
-def _norms(error: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per channel of a (3, H, W) float32 error map: its mean and its 4-norm."""
+def _sums(error: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per channel of a (3, H, W) float32 error map: the sum of its values and of their fourth
+    powers (float64)."""
     flat = error.reshape(3, -1)
     squared = flat * flat
     squared *= squared
-    return (flat.mean(axis=1, dtype=np.float64),
-            np.sqrt(np.sqrt(squared.mean(axis=1, dtype=np.float64))))
+    return flat.sum(axis=1, dtype=np.float64), squared.sum(axis=1, dtype=np.float64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,41 +208,68 @@ class _ScaleReference:
 
 
 def _prepare_scale(xyb: np.ndarray) -> _ScaleReference:
-    blurred = _blur(np.concatenate([xyb, xyb * xyb]))
-    mu, blur11 = blurred[:3], blurred[3:]
+    height, width = xyb.shape[1:]
+    mu, sigma = np.empty_like(xyb), np.empty_like(xyb)
+    for top, bottom in _strips(height, width):  # as ``_scale_norms`` does
+        start, stop = max(top - _HALO, 0), min(bottom + _HALO, height)
+        inner = slice(top - start, top - start + bottom - top)
+        part = xyb[:, start:stop]
+        blurred = _blur(np.concatenate([part, part * part]))
+        strip_mu = blurred[:3, inner]
+        mu[:, top:bottom] = strip_mu
+        sigma[:, top:bottom] = blurred[3:, inner] - strip_mu * strip_mu
     edge = np.abs(xyb - mu)
     edge += _F32(1.0)
-    return _ScaleReference(xyb, mu, blur11 - mu * mu, edge)
+    return _ScaleReference(xyb, mu, sigma, edge)
+
+
+def _strips(height: int, width: int) -> list[tuple[int, int]]:
+    """Row ranges of about ``STRIP_PIXELS`` each."""
+    rows = max(16, STRIP_PIXELS // max(width, 1))
+    return [(top, min(top + rows, height)) for top in range(0, height, rows)]
 
 
 def _scale_norms(ref: _ScaleReference, img2: np.ndarray) -> np.ndarray:
     """The 18 norms of one scale as (channel, norm, map): map 0 is 1 - SSIM', 1 ringing,
-    2 blurring."""
-    img1 = ref.xyb
-    blurred = _blur(np.concatenate([img2, img2 * img2, img1 * img2]))
-    mu2, blur22, blur12 = blurred[:3], blurred[3:6], blurred[6:]
-    mu1 = ref.mu
-    sigma22 = blur22 - mu2 * mu2
-    sigma12 = blur12 - mu1 * mu2
-    # SSIM without the luminance denominator (mu1^2 + mu2^2): the values are already
-    # perceptually uniform, so darks should not weigh more than brights.
-    diff = mu1 - mu2
-    num_m = _F32(1.0) - diff * diff
-    num_s = sigma12 * _F32(2.0) + _C2
-    denom_s = ref.sigma + sigma22 + _C2
-    ssim_error = _F32(1.0) - num_m * num_s / denom_s
-    np.maximum(ssim_error, _F32(0.0), out=ssim_error)
+    2 blurring. Worked out strip by strip (see the module docstring): each strip is blurred with
+    ``_HALO`` rows of its neighbours, so its rows come out as they would from the whole plane."""
+    height, width = img2.shape[1:]
+    sums = np.zeros((3, 2, 3))
+    for top, bottom in _strips(height, width):
+        start, stop = max(top - _HALO, 0), min(bottom + _HALO, height)
+        inner = slice(top - start, top - start + bottom - top)
+        img1 = ref.xyb[:, start:stop]
+        distorted = img2[:, start:stop]
+        blurred = _blur(np.concatenate([distorted, distorted * distorted, img1 * distorted]))
+        rows = slice(top, bottom)
+        mu2, blur22, blur12 = (blurred[:3, inner], blurred[3:6, inner], blurred[6:, inner])
+        mu1 = ref.mu[:, rows]
+        sigma22 = blur22 - mu2 * mu2
+        sigma12 = blur12 - mu1 * mu2
+        # SSIM without the luminance denominator (mu1^2 + mu2^2): the values are already
+        # perceptually uniform, so darks should not weigh more than brights.
+        diff = mu1 - mu2
+        num_m = _F32(1.0) - diff * diff
+        num_s = sigma12 * _F32(2.0) + _C2
+        denom_s = ref.sigma[:, rows] + sigma22 + _C2
+        ssim_error = _F32(1.0) - num_m * num_s / denom_s
+        np.maximum(ssim_error, _F32(0.0), out=ssim_error)
 
-    # > 0: the distorted image has an edge where the original is smooth (ringing, banding,
-    # blocking); < 0: the original's edge is gone (blurring, smearing).
-    d1 = np.abs(img2 - mu2)
-    d1 += _F32(1.0)
-    d1 /= ref.edge
-    d1 -= _F32(1.0)
+        # > 0: the distorted image has an edge where the original is smooth (ringing,
+        # banding, blocking); < 0: the original's edge is gone (blurring, smearing).
+        d1 = np.abs(distorted[:, inner] - mu2)
+        d1 += _F32(1.0)
+        d1 /= ref.edge[:, rows]
+        d1 -= _F32(1.0)
+        for index, error in enumerate((ssim_error, np.maximum(d1, _F32(0.0)),
+                                       np.maximum(-d1, _F32(0.0)))):
+            total, fourth = _sums(error)
+            sums[:, 0, index] += total
+            sums[:, 1, index] += fourth
+    pixels = height * width
     out = np.empty((3, 2, 3))
-    for index, error in enumerate((ssim_error, np.maximum(d1, _F32(0.0)),
-                                   np.maximum(-d1, _F32(0.0)))):
-        out[:, 0, index], out[:, 1, index] = _norms(error)
+    out[:, 0] = sums[:, 0] / pixels
+    out[:, 1] = np.sqrt(np.sqrt(sums[:, 1] / pixels))
     return out
 
 
