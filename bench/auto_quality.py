@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -47,7 +46,7 @@ from backend.core.quality_targets import LEVELS
 from backend.types import ImageSettings, OptimizationResult
 from bench.corpus import build_corpus
 from bench.peer_sharp import PeerUnavailable, ensure_sharp
-from bench.rd import RdItem, RdJob, RdRun
+from bench.rd import RdItem, sweep_sharp
 from bench.schema import CorpusImage
 from bench.split import split_of
 
@@ -91,15 +90,8 @@ def units(images: list[CorpusImage]) -> list[tuple[CorpusImage, str, str]]:
 def run_sharp(pairs: list[tuple[CorpusImage, str, str]], folder: Path) -> list[Path]:
     sharp_dir = ensure_sharp(CACHE)
     outputs = [folder / "sharp" / f"{Path(im.name).stem}.{fmt}" for im, fmt, _ in pairs]
-    items = [RdItem(input=im.path, output=str(out), format=fmt, quality=90)
-             for (im, fmt, _), out in zip(pairs, outputs, strict=True)]
-    proc = subprocess.run(["node", str(BENCH_DIR / "sharp" / "rd_sweep.mjs")], check=False,
-                          capture_output=True, timeout=3600,
-                          input=msgspec.json.encode(RdJob(sharp_dir=str(sharp_dir), lanes=1,
-                                                          items=items)))
-    if proc.returncode != 0:
-        raise RuntimeError(f"rd_sweep.mjs exited {proc.returncode}: {proc.stderr.decode()[-500:]}")
-    run = msgspec.json.decode(proc.stdout, type=RdRun)
+    run = sweep_sharp([RdItem(input=im.path, output=str(out), format=fmt, quality=90)
+                       for (im, fmt, _), out in zip(pairs, outputs, strict=True)], sharp_dir, 1)
     if run.errors:
         raise RuntimeError("; ".join(run.errors))
     return outputs

@@ -244,9 +244,14 @@ def sharp_outputs(units: list[Unit], folder: Path) -> list[dict[int, str]]:
 
 def run_sharp(units: list[Unit], sharp_dir: Path, folder: Path, lanes: int) -> RdRun:
     """Every sharp encode of the run in one Node process, ``lanes`` images at a time."""
-    items = [RdItem(input=u.image.path, output=out, format=u.format, quality=q)
-             for u, outs in zip(units, sharp_outputs(units, folder), strict=True)
-             for q, out in outs.items()]
+    return sweep_sharp([RdItem(input=u.image.path, output=out, format=u.format, quality=q)
+                        for u, outs in zip(units, sharp_outputs(units, folder), strict=True)
+                        for q, out in outs.items()], sharp_dir, lanes)
+
+
+def sweep_sharp(items: list[RdItem], sharp_dir: Path, lanes: int) -> RdRun:
+    """``items`` encoded by sharp (``sharp/rd_sweep.mjs``) in one Node process, ``lanes`` at a
+    time; shared by every bench that needs sharp's files at given qualities."""
     log.info("sharp: %d encodes", len(items))
     proc = subprocess.run(
         ["node", str(BENCH_DIR / "sharp" / "rd_sweep.mjs")], check=False, capture_output=True,

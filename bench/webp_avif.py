@@ -48,7 +48,7 @@ from bench.quality import (
     ssim,
     write_reference,
 )
-from bench.rd import CROP_SIDE, RdItem, RdJob, make_crops
+from bench.rd import CROP_SIDE, RdItem, make_crops, sweep_sharp
 from bench.rd_report import BD_RANGE, Sample, Stat, curves, points
 from bench.report import write_result
 from bench.schema import CorpusImage, RunOptions, ScenarioResult, Table
@@ -183,15 +183,8 @@ def _chosen(wanted: list[str] | None) -> dict[str, list[str]]:
 
 
 def _sharp_sweep(units: list[Unit], sharp_dir: Path, lanes: int) -> None:
-    items = [RdItem(input=u.image.path, output=out, format=u.format, quality=q)
-             for u in units for q, out in u.sharp_outputs.items()]
-    log.info("sharp: %d encodes", len(items))
-    proc = subprocess.run(
-        ["node", str(BENCH_DIR / "sharp" / "rd_sweep.mjs")], check=False, capture_output=True,
-        input=msgspec.json.encode(RdJob(sharp_dir=str(sharp_dir), lanes=lanes, items=items)),
-        timeout=3600)
-    if proc.returncode != 0:
-        raise RuntimeError(f"rd_sweep.mjs exited {proc.returncode}: {proc.stderr[-500:]!r}")
+    sweep_sharp([RdItem(input=u.image.path, output=out, format=u.format, quality=q)
+                 for u in units for q, out in u.sharp_outputs.items()], sharp_dir, lanes)
 
 
 def _measure(units: list[Unit], workers: int) -> list[Sample]:
