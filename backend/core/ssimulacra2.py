@@ -210,23 +210,28 @@ class _ScaleReference:
 def _prepare_scale(xyb: np.ndarray) -> _ScaleReference:
     height, width = xyb.shape[1:]
     mu, sigma = np.empty_like(xyb), np.empty_like(xyb)
-    for top, bottom in _strips(height, width):  # as ``_scale_norms`` does
-        start, stop = max(top - _HALO, 0), min(bottom + _HALO, height)
-        inner = slice(top - start, top - start + bottom - top)
-        part = xyb[:, start:stop]
+    for rows, window, inner in _strips(height, width):
+        part = xyb[:, window]
         blurred = _blur(np.concatenate([part, part * part]))
         strip_mu = blurred[:3, inner]
-        mu[:, top:bottom] = strip_mu
-        sigma[:, top:bottom] = blurred[3:, inner] - strip_mu * strip_mu
+        mu[:, rows] = strip_mu
+        sigma[:, rows] = blurred[3:, inner] - strip_mu * strip_mu
     edge = np.abs(xyb - mu)
     edge += _F32(1.0)
     return _ScaleReference(xyb, mu, sigma, edge)
 
 
-def _strips(height: int, width: int) -> list[tuple[int, int]]:
-    """Row ranges of about ``STRIP_PIXELS`` each."""
+def _strips(height: int, width: int) -> list[tuple[slice, slice, slice]]:
+    """Strips of about ``STRIP_PIXELS``: (its rows, the rows its blur reads: ``_HALO`` more on
+    each side within the image, its rows within those)."""
     rows = max(16, STRIP_PIXELS // max(width, 1))
-    return [(top, min(top + rows, height)) for top in range(0, height, rows)]
+    out = []
+    for top in range(0, height, rows):
+        bottom = min(top + rows, height)
+        start, stop = max(top - _HALO, 0), min(bottom + _HALO, height)
+        out.append((slice(top, bottom), slice(start, stop),
+                    slice(top - start, bottom - start)))
+    return out
 
 
 def _scale_norms(ref: _ScaleReference, img2: np.ndarray) -> np.ndarray:
@@ -235,13 +240,10 @@ def _scale_norms(ref: _ScaleReference, img2: np.ndarray) -> np.ndarray:
     ``_HALO`` rows of its neighbours, so its rows come out as they would from the whole plane."""
     height, width = img2.shape[1:]
     sums = np.zeros((3, 2, 3))
-    for top, bottom in _strips(height, width):
-        start, stop = max(top - _HALO, 0), min(bottom + _HALO, height)
-        inner = slice(top - start, top - start + bottom - top)
-        img1 = ref.xyb[:, start:stop]
-        distorted = img2[:, start:stop]
+    for rows, window, inner in _strips(height, width):
+        img1 = ref.xyb[:, window]
+        distorted = img2[:, window]
         blurred = _blur(np.concatenate([distorted, distorted * distorted, img1 * distorted]))
-        rows = slice(top, bottom)
         mu2, blur22, blur12 = (blurred[:3, inner], blurred[3:6, inner], blurred[6:, inner])
         mu1 = ref.mu[:, rows]
         sigma22 = blur22 - mu2 * mu2
