@@ -377,6 +377,11 @@ class DaskExecutor:
             if report is not None and report.lost_twice:
                 self._give_up(flight)
             elif report is not None:
+                if flight.starts > 1:
+                    # Its first worker was killed, perhaps mid-write: the retry has written
+                    # every image of the task by now, so what is left is that worker's.
+                    for job in flight.jobs:
+                        remove_partial_files(job.output_path)
                 self._settle_report(flight, report)
             for job in flight.unsettled():
                 if report is not None and not flight.given_up:
