@@ -134,6 +134,10 @@ def test_wheel_carries_every_frontend_file_and_every_backend_module(wheel: Path)
     modules = {name for name in _repo_files(ROOT / "backend") if name.endswith(".py")}
     assert modules <= set(_wheel_files(wheel, "backend/")), "a backend package is not listed in "\
         "[tool.setuptools] packages in pyproject.toml"
+    # The C sources the workers compile on first use (the jpegli shim, SSIMULACRA2's kernels).
+    sources = {name for name in _repo_files(ROOT / "backend") if name.endswith(".c")}
+    assert {"core/ssimulacra2_kernels.c", "core/formats/jpegli_shim.c"} <= sources
+    assert sources <= set(_wheel_files(wheel, "backend/")), "a C source is not in package-data"
 
 
 def test_sdist_carries_the_frontend_and_its_wheel_ships_it(build_root: Path) -> None:

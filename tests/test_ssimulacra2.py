@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +22,23 @@ EXPECTED = json.loads((DATA / "expected.json").read_text())["pairs"]
 TOLERANCE = 0.1  # the issue's bound; libjxl's own float32 SIMD rounding is a few hundredths
 
 
+@pytest.fixture
+def numpy_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Score with the numpy path, as where the C kernels cannot be built."""
+    monkeypatch.setattr(metric, "_kernels", lambda: None)
+
+
+@pytest.fixture(params=["native", "numpy"])
+def either_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "native":
+        assert metric._kernels() is not None, "the C kernels did not build here"
+    else:
+        monkeypatch.setattr(metric, "_kernels", lambda: None)
+    return str(request.param)
+
+
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_matches_libjxl(name: str) -> None:
+def test_matches_libjxl(name: str, either_path: str) -> None:
     pair = EXPECTED[name]
     with Image.open(DATA / pair["reference"]) as reference, \
             Image.open(DATA / pair["distorted"]) as distorted:
@@ -31,7 +48,7 @@ def test_matches_libjxl(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_scoring_in_row_strips_gives_the_whole_plane_s_score(
-        name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        name: str, monkeypatch: pytest.MonkeyPatch, numpy_path: None) -> None:
     # The pairs fit in one strip at the default size; 1-pixel strips force the smallest
     # strips (16 rows), so every scale above 16 rows is cut, with the halo between them.
     pair = EXPECTED[name]
@@ -45,7 +62,8 @@ def test_scoring_in_row_strips_gives_the_whole_plane_s_score(
     assert strips == pytest.approx(pair["score"], abs=TOLERANCE)
 
 
-def test_a_megapixel_photo_scores_the_same_in_strips(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_megapixel_photo_scores_the_same_in_strips(monkeypatch: pytest.MonkeyPatch,
+                                                      numpy_path: None) -> None:
     photo = Image.fromarray(skimage.data.astronaut()).resize((1024, 1024))
     buffer = io.BytesIO()
     photo.save(buffer, "JPEG", quality=70)
@@ -63,7 +81,7 @@ def test_pairs_cover_the_scale() -> None:
     assert min(scores) < 0 and max(scores) == 100.0
 
 
-def test_identical_images_score_100() -> None:
+def test_identical_images_score_100(either_path: str) -> None:
     image = np.random.default_rng(1).integers(0, 256, (40, 50, 3), dtype=np.uint8)
     assert ssimulacra2(image, image.copy()) == 100.0
 
@@ -90,3 +108,54 @@ def test_cli_prints_the_score(capsys: pytest.CaptureFixture[str]) -> None:
     pair = EXPECTED["coffee_webp_q20"]
     assert main([str(DATA / pair["reference"]), str(DATA / pair["distorted"])]) == 0
     assert float(capsys.readouterr().out) == pytest.approx(pair["score"], abs=TOLERANCE)
+
+
+@pytest.mark.parametrize(("quality", "size"), [(30, (1203, 797)), (80, (2048, 1365)),
+                                               (95, (777, 1031))])
+def test_the_c_kernels_score_as_the_numpy_path(quality: int, size: tuple[int, int],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # Odd and even sides (the downsampling's repeated edge), several strips, every scale.
+    photo = Image.fromarray(skimage.data.astronaut()).resize(size, Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    photo.save(buffer, "JPEG", quality=quality)
+    distorted = np.asarray(Image.open(buffer).convert("RGB"))
+    reference = metric.Reference(np.asarray(photo))
+    assert metric._kernels() is not None
+    native = reference.score(distorted)
+    monkeypatch.setattr(metric, "_kernels", lambda: None)
+    numpy_reference = metric.Reference(np.asarray(photo))
+    assert native == pytest.approx(numpy_reference.score(distorted), abs=2e-3)
+    assert native < 100.0
+
+
+def test_with_alpha_the_c_kernels_score_as_the_numpy_path(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    rgba = np.dstack([skimage.data.astronaut(), np.tile(np.linspace(0, 255, 512, dtype=np.uint8),
+                                                        (512, 1))])
+    distorted = rgba.copy()
+    distorted[::7, ::5, :3] //= 2
+    native = ssimulacra2(rgba, distorted)
+    monkeypatch.setattr(metric, "_kernels", lambda: None)
+    assert native == pytest.approx(ssimulacra2(rgba, distorted), abs=2e-3)
+
+
+def test_without_a_compiler_the_numpy_path_scores(tmp_path: Path) -> None:
+    code = ("import logging; logging.basicConfig(level=logging.WARNING)\n"
+            "import numpy as np\n"
+            "from backend.core import ssimulacra2 as m\n"
+            "a = np.random.default_rng(3).integers(0, 256, (64, 64, 3), dtype=np.uint8)\n"
+            "b = a.copy(); b[::3] //= 2\n"
+            "print(m._kernels() is None, round(m.ssimulacra2(a, b), 6))\n")
+    env = {"PATH": "", "IMAGE_OPTIMIZER_CACHE_DIR": str(tmp_path / "cache"),
+           "HOME": str(tmp_path), "PYTHONPATH": str(Path(__file__).parents[1])}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          timeout=120, check=False)
+    native_path, score = proc.stdout.split()
+    assert native_path == "True", proc.stderr
+    assert "SSIMULACRA2 in numpy (slower): no C compiler" in proc.stderr
+    a = np.random.default_rng(3).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    b = a.copy()
+    b[::3] //= 2
+    assert float(score) == pytest.approx(ssimulacra2(a, b), abs=2e-3)
+    assert not (tmp_path / "cache" / "ssimulacra2").exists() or not list(
+        (tmp_path / "cache" / "ssimulacra2").glob("*.so"))
