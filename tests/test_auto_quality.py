@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from backend.core.formats.encoders import encoder_for
+from backend.core.formats.jpeg_source import source_facts
 from backend.core.optimizer import ImageOptimizer
 from backend.core.picture import EncodeRequest, Picture
 from backend.core.quality_scorer import SAMPLE_ABOVE
@@ -126,3 +127,31 @@ def test_auto_off_leaves_the_result_fields_empty(
     result = run(optimizer, photo, outputFormat="jpeg")
     assert (result.chosenQuality, result.score, result.targetMet, result.targetMessage) == (
         None, None, None, None)
+
+
+def _full_chroma(data: bytes) -> bool:
+    facts = source_facts(data)
+    assert facts is not None
+    return facts.full_chroma
+
+
+@pytest.mark.parametrize(("source", "full_chroma"), [("hubble_deep_field.jpg", True),
+                                                     ("chelsea", False)])
+def test_auto_chroma_keeps_the_smaller_of_4_2_0_and_4_4_4_that_reaches_the_target(
+    optimizer: ImageOptimizer, tmp_images: Callable[..., Path], source: str, full_chroma: bool,
+) -> None:
+    # Hubble's deep field: coloured points a pixel wide, which half-resolution chroma smears
+    # (at this size 4:2:0 cannot reach "high" at all: 83.8 at quality 100); the cat's smooth
+    # colour is cheaper in 4:2:0.
+    photo = tmp_images("in.png", source=source, size=(600, 523) if full_chroma else None)
+    reference = reference_of(photo, "jpeg")
+    chosen = Path(run(optimizer, photo, outputFormat="jpeg", autoQuality="high")
+                  .optimized_path).read_bytes()
+    assert _full_chroma(chosen) is full_chroma
+    assert score_of(reference, chosen) >= LEVELS["high"]
+    fixed = {chroma: run(optimizer, photo, outputFormat="jpeg", autoQuality="high",
+                         chroma=chroma) for chroma in ("4:2:0", "4:4:4")}
+    winner, loser = ("4:4:4", "4:2:0") if full_chroma else ("4:2:0", "4:4:4")
+    assert len(chosen) == fixed[winner].optimized_size
+    assert fixed[loser].score is not None
+    assert fixed[loser].score < LEVELS["high"] or fixed[loser].optimized_size > len(chosen)

@@ -15,7 +15,11 @@ Decisions (the SPEC and issue 13 leave these open):
   and the search runs again on known scores. At most ``CONFIRMATIONS`` whole-image scores are
   spent going lower; a whole-image miss always goes on upwards, so the output reaches the
   target (unless even quality 100 does not, when 100 is the answer and its score is reported).
-  Images up to ``SAMPLE_ABOVE`` pixels are searched whole.
+  Images up to ``SAMPLE_ABOVE`` pixels are searched whole. An encoder that names chroma modes
+  to compare (``AUTO_CHROMA``: JPEG's 4:2:0 and 4:4:4), with chroma left to "auto", is searched
+  once per mode on the sample; the mode whose sample file is smallest at its answer is confirmed
+  (the sample tracks the whole file's bytes as it tracks its score), the other costs only its
+  sample encodes.
 - Target size (``maxSize``): the largest quality whose output fits, searched on the logarithm of
   the bytes. When even quality 1 does not fit: with ``allowResize`` the picture is downscaled
   (aspect kept) by the square root of the bytes it must lose, less 10 %, until quality
@@ -129,53 +133,78 @@ def _guess(target: float) -> int:
     return _GUESS[-1][1]
 
 
-def _auto(trials: _Trials, sample_trials: _Trials, scorer: Scorer, target: float,
-          ) -> tuple[int, float]:
-    """(quality, full score) of the smallest quality whose file reaches ``target`` (see the
-    module docstring: searched on the sample's own encodes, confirmed on the whole image, the
-    sample's offset from the whole corrected)."""
-    sample_scores: dict[int, float] = {}
-    full_scores: dict[int, float] = {}
+@dataclass(slots=True)
+class _AutoSearch:
+    """One Auto quality search for one encoder setting (see the module docstring): searched on
+    the sample's own encodes, confirmed on the whole image, the sample's offset from the whole
+    corrected."""
 
-    def on_sample(q: int) -> float:
-        if q not in sample_scores:
-            sample_scores[q] = scorer.sample(sample_trials(q))
-        return sample_scores[q]
+    request: EncodeRequest
+    trials: _Trials
+    sample_trials: _Trials
+    scorer: Scorer
+    target: float
+    sample_scores: dict[int, float] = field(default_factory=dict)
+    full_scores: dict[int, float] = field(default_factory=dict)
 
-    def full(q: int) -> float:
-        if q not in full_scores:
-            full_scores[q] = scorer.full(trials(q)) if scorer.sampled else on_sample(q)
-        return full_scores[q]
+    def on_sample(self, q: int) -> float:
+        if q not in self.sample_scores:
+            self.sample_scores[q] = self.scorer.sample(self.sample_trials(q))
+        return self.sample_scores[q]
 
-    def search(threshold: float, lo: int, hi: int, guess: int) -> int:
+    def full(self, q: int) -> float:
+        if q not in self.full_scores:
+            self.full_scores[q] = (self.scorer.full(self.trials(q)) if self.scorer.sampled
+                                   else self.on_sample(q))
+        return self.full_scores[q]
+
+    def search(self, threshold: float, lo: int, hi: int, guess: int) -> int:
         """The sample's answer in lo..hi, or hi + 1 when none there reaches ``threshold``."""
-        return first_reaching(on_sample, threshold, lo, hi, min(max(guess, lo), hi),
+        return first_reaching(self.on_sample, threshold, lo, hi, min(max(guess, lo), hi),
                               SCORE_SLOPE)
 
-    quality = min(search(target, LOWEST, HIGHEST, _guess(target)), HIGHEST)
-    if not scorer.sampled:
-        return quality, full(quality)
-    passed: int | None = None  # the lowest quality known to reach the target on every pixel
-    failed = LOWEST - 1  # the highest known not to
-    for _ in range(CONFIRMATIONS):
-        if full(quality) >= target:
-            passed = quality if passed is None else min(passed, quality)
-        else:
-            failed = max(failed, quality)
-        hi = HIGHEST if passed is None else passed - 1
-        if failed + 1 > hi:
-            break
-        offset = full(quality) - on_sample(quality)
-        following = search(target - offset, failed + 1, hi, quality)
-        if following in (quality, hi + 1):  # no other quality promises to do better
-            break
-        quality = following
-    if passed is None:  # rare: the sample kept promising more than the whole image gave
-        quality = failed + 1
-        while quality < HIGHEST and full(quality) < target:
-            quality += 1
-        return quality, full(quality)
-    return passed, full(passed)
+    def first(self) -> int:
+        """The sample's answer to the level's target."""
+        return min(self.search(self.target, LOWEST, HIGHEST, _guess(self.target)), HIGHEST)
+
+    def sample_bytes(self, quality: int) -> int:
+        return len(self.sample_trials(quality))
+
+    def confirmed(self, quality: int) -> tuple[int, float]:
+        """(quality, full score) of the smallest quality whose whole file reaches the target,
+        starting from the sample's answer ``quality``."""
+        target = self.target
+        if not self.scorer.sampled:
+            return quality, self.full(quality)
+        passed: int | None = None  # the lowest quality known to reach the target on every pixel
+        failed = LOWEST - 1  # the highest known not to
+        for _ in range(CONFIRMATIONS):
+            if self.full(quality) >= target:
+                passed = quality if passed is None else min(passed, quality)
+            else:
+                failed = max(failed, quality)
+            hi = HIGHEST if passed is None else passed - 1
+            if failed + 1 > hi:
+                break
+            offset = self.full(quality) - self.on_sample(quality)
+            following = self.search(target - offset, failed + 1, hi, quality)
+            if following in (quality, hi + 1):  # no other quality promises to do better
+                break
+            quality = following
+        if passed is None:  # rare: the sample kept promising more than the whole image gave
+            quality = failed + 1
+            while quality < HIGHEST and self.full(quality) < target:
+                quality += 1
+            return quality, self.full(quality)
+        return passed, self.full(passed)
+
+
+def _auto_requests(request: EncodeRequest, encoder: Encoder) -> list[EncodeRequest]:
+    """The encoder settings Auto quality compares: each of the encoder's ``auto_chroma`` modes
+    when chroma is left to it, else the request as it is."""
+    if request.chroma != "auto" or not encoder.auto_chroma:
+        return [request]
+    return [replace(request, chroma=chroma) for chroma in encoder.auto_chroma]
 
 
 def _largest_fitting(trials: _Trials, max_size: int, hi: int, guess: int) -> int | None:
@@ -196,18 +225,28 @@ def _downscaled(picture: Picture, factor: float) -> Picture | None:
 def choose(picture: Picture, request: EncodeRequest, encoder: Encoder, goal: Goal) -> Outcome:
     """The output file for ``goal`` (see the module docstring)."""
 
-    def trials_for(pic: Picture) -> _Trials:
+    def trials_for(pic: Picture, req: EncodeRequest) -> _Trials:
         return _Trials(lambda q: encoder.optimize(
-            encoder.encode(pic, replace(request, quality=q)), replace(request, quality=q)))
+            encoder.encode(pic, replace(req, quality=q)), replace(req, quality=q)))
 
-    trials = trials_for(picture)
+    trials = trials_for(picture, request)
     quality, score, scorer = goal.quality, None, None
     if goal.auto_target is not None and min(picture.size) >= MIN_SIDE:
         scorer = Scorer(picture.image, encoder.format.pillow, keeps_alpha=encoder.format.alpha)
         mosaic = scorer.sample_image(picture.image)
-        sample_trials = trials if mosaic is None else trials_for(
-            Picture(frames=[mosaic], icc=picture.icc))
-        quality, score = _auto(trials, sample_trials, scorer, goal.auto_target)
+        sample_picture = None if mosaic is None else Picture(frames=[mosaic], icc=picture.icc)
+        searches = []
+        for req in _auto_requests(request, encoder):
+            whole = trials_for(picture, req)
+            searches.append(_AutoSearch(req, whole, whole if sample_picture is None else
+                                        trials_for(sample_picture, req), scorer,
+                                        goal.auto_target))
+        # The setting whose sample file is smallest at its answer: the sample predicts the
+        # whole file's bytes as it predicts its score.
+        answers = [(search.first(), search) for search in searches]
+        first, search = min(answers, key=lambda answer: answer[1].sample_bytes(answer[0]))
+        quality, score = search.confirmed(first)
+        request, trials = search.request, search.trials
     if goal.max_size is None:
         return Outcome(trials(quality), picture.size, quality, score)
 
@@ -226,7 +265,7 @@ def choose(picture: Picture, request: EncodeRequest, encoder: Encoder, goal: Goa
             smaller = _downscaled(pic, factor)
             if smaller is None:
                 break
-            pic, trials = smaller, trials_for(smaller)
+            pic, trials = smaller, trials_for(smaller, request)
         fitting = _largest_fitting(trials, limit, hi, floor)
     if fitting is None:
         smallest = trials(LOWEST)

@@ -37,12 +37,10 @@ this replaced took ~1.8 s):
   every engine with this one, so their comparisons are like for like.
 - Everything is float32, norms are accumulated in float64. 8-bit input goes to linear light
   through a 256-entry table.
-- The numpy path scores in row strips of ``STRIP_PIXELS``, each blurred with the 4 rows on either side
-  it reads, and the norms are summed over strips (float64): the same values as the whole plane
-  at once, with the working set in the cache. Measured at 4.1 MP (colorful-cups, JPEG 80, CPU
-  time, the other core busy): a score 0.57 s/MP on whole planes, 0.26-0.29 in strips of
-  16-32 K pixels (0.34 at 128 K); the reference's preparation 0.22 → 0.19. Below 1 MP the two
-  are alike (0.2-0.3 s/MP).
+- The numpy path scores in row strips of ``STRIP_PIXELS``, each blurred with the 4 rows on
+  either side it reads, and the norms are summed over strips (float64): the same values as the
+  whole plane at once, with the working set in the cache (at 4.1 MP a score went from 0.57 to
+  0.26-0.29 s/MP of CPU).
 - ``Reference`` keeps the reference's side of every scale (its XYB planes, their blurs and
   edge map), so a search that scores many candidates against one original blurs only the
   candidate's three planes per channel.

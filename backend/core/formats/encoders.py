@@ -14,7 +14,8 @@ offer ``encode_native(picture, request, native_quality) -> bytes`` too, so the b
 the encoder on its own scale and calibrate the mapping. Encoders whose own quality is continuous
 (jpegli's distance, libwebp's float quality) offer ``encode_between(picture, request, quality)``
 for a UI quality between two whole numbers: a size search gets within its target's last
-per cent where one whole step of quality moves the file by 5-20 %.
+per cent where one whole step of quality moves the file by 5-20 %. An encoder whose chroma
+subsampling matters per image names the modes Auto quality compares (``AUTO_CHROMA``).
 
 Modules are imported on first use: the main process, which only reads the registry, never loads
 a codec; a worker loads them all in ``pipeline.warm_up``.
@@ -32,6 +33,7 @@ from backend.core.formats.registry import OUTPUT_FORMATS, ImageFormat, output_fo
 
 if TYPE_CHECKING:
     from backend.core.picture import EncodeRequest, Picture
+    from backend.types import ChromaMode
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,9 @@ class Encoder:
     encode_native: Callable[[Picture, EncodeRequest, int], bytes] | None
     encode_between: Callable[[Picture, EncodeRequest, float], bytes] | None = None
     source_formats: tuple[str, ...] = ()  # other input formats ``from_source`` takes
+    # Chroma modes Auto quality tries per image when chroma is "auto" (the smallest file that
+    # reaches the target wins); empty: the encoder's own choice only.
+    auto_chroma: tuple[ChromaMode, ...] = ()
 
     @property
     def name(self) -> str:
@@ -75,6 +80,7 @@ def _load(spec: ImageFormat) -> Encoder:
         encode_native=getattr(module, "encode_native", None),
         encode_between=getattr(module, "encode_between", None),
         source_formats=tuple(getattr(module, "SOURCE_FORMATS", ())),
+        auto_chroma=tuple(getattr(module, "AUTO_CHROMA", ())),
     )
 
 
