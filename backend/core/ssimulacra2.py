@@ -381,31 +381,69 @@ def _linear(srgb: np.ndarray, alpha: np.ndarray | None, background: float | None
     return _srgb_to_linear(srgb)
 
 
+_FINE_STEPS = 4096  # the composited sRGB curve's table: interpolation error below 3e-8
+
+
+@cache
+def _fine_table() -> np.ndarray:
+    return _srgb_to_linear(np.linspace(0.0, 1.0, _FINE_STEPS + 1, dtype=np.float32))
+
+
+class _Source:
+    """An image's pixels, turned into linear RGB on demand: by the C kernels for 8-bit RGB and
+    RGBA (what Auto quality scores), else through ``_as_float``."""
+
+    def __init__(self, image: ImageLike) -> None:
+        if isinstance(image, Image.Image) and image.mode in ("RGB", "RGBA"):
+            image = np.asarray(image)
+        self._lib = _kernels()
+        self._packed: np.ndarray | None = None
+        if (self._lib is not None and isinstance(image, np.ndarray) and image.dtype == np.uint8
+                and image.ndim == 3 and image.shape[2] in (3, 4)):
+            self._packed = image
+            self.shape: tuple[int, ...] = (3, *image.shape[:2])
+            self.has_alpha = image.shape[2] == 4
+        else:
+            self._srgb, self._alpha, _ = _as_float(image)
+            self.shape = self._srgb.shape
+            self.has_alpha = self._alpha is not None
+
+    def linear(self, background: float | None) -> np.ndarray:
+        """Linear RGB (3, H, W), composited on ``background`` first if it has alpha."""
+        if self._packed is not None and self._lib is not None:
+            return ssimulacra2_native.linear(self._lib, self._packed, _linear_table(),
+                                             _fine_table(), background)
+        return _linear(self._srgb, self._alpha, background)
+
+
+def _same_size(first: _Source, second: _Source) -> None:
+    if first.shape != second.shape:
+        raise ValueError(f"images differ in size: {first.shape[2]}x{first.shape[1]} vs "
+                         f"{second.shape[2]}x{second.shape[1]}")
+
+
 class Reference:
     """An original, prepared once to score any number of distorted versions of it."""
 
-    def __init__(self, image: ImageLike) -> None:
-        srgb, alpha, _ = _as_float(image)
-        if min(srgb.shape[1:]) < MIN_SIDE:
+    def __init__(self, image: ImageLike | _Source) -> None:
+        source = image if isinstance(image, _Source) else _Source(image)
+        if min(source.shape[1:]) < MIN_SIDE:
             raise ValueError(f"SSIMULACRA2 needs at least {MIN_SIDE}x{MIN_SIDE} pixels, got "
-                             f"{srgb.shape[2]}x{srgb.shape[1]}")
-        self.shape = srgb.shape
+                             f"{source.shape[2]}x{source.shape[1]}")
+        self._source = source
         # With alpha, transparent pixels must look alike on a dark and on a bright page; libjxl's
         # tool only looks at the original's alpha (a distorted alpha without it goes on grey).
-        self._backgrounds: tuple[float | None, ...] = (None,) if alpha is None else (0.1, 0.9)
-        self._scales = [
-            [_prepare_scale(_positive_xyb(level)) for level in _pyramid(_linear(srgb, alpha, bg))]
-            for bg in self._backgrounds]
+        self._backgrounds: tuple[float | None, ...] = (0.1, 0.9) if source.has_alpha else (None,)
+        self._scales = [[_prepare_scale(_positive_xyb(level))
+                         for level in _pyramid(source.linear(bg))] for bg in self._backgrounds]
 
-    def score(self, distorted: ImageLike) -> float:
+    def score(self, distorted: ImageLike | _Source) -> float:
         """SSIMULACRA2 of ``distorted`` (the same size) against this original."""
-        srgb, alpha, _ = _as_float(distorted)
-        if srgb.shape != self.shape:
-            raise ValueError(f"images differ in size: {self.shape[2]}x{self.shape[1]} vs "
-                             f"{srgb.shape[2]}x{srgb.shape[1]}")
+        source = distorted if isinstance(distorted, _Source) else _Source(distorted)
+        _same_size(self._source, source)
         scores = []
         for bg, prepared in zip(self._backgrounds, self._scales, strict=True):
-            levels = _pyramid(_linear(srgb, alpha, 0.5 if bg is None else bg))
+            levels = _pyramid(source.linear(0.5 if bg is None else bg))
             scores.append(_score([_scale_norms(ref, _positive_xyb(level))
                                   for ref, level in zip(prepared, levels, strict=True)]))
         return float(min(scores))
@@ -414,9 +452,6 @@ class Reference:
 def ssimulacra2(reference: ImageLike, distorted: ImageLike) -> float:
     """SSIMULACRA2 score of ``distorted`` against ``reference`` (100 = identical), as libjxl's
     ``ssimulacra2`` tool computes it. Both must be the same size, at least 8x8 pixels."""
-    srgb1, _, _ = _as_float(reference)
-    srgb2, _, _ = _as_float(distorted)
-    if srgb1.shape != srgb2.shape:
-        raise ValueError(f"images differ in size: {srgb1.shape[2]}x{srgb1.shape[1]} vs "
-                         f"{srgb2.shape[2]}x{srgb2.shape[1]}")
-    return Reference(reference).score(distorted)
+    first, second = _Source(reference), _Source(distorted)
+    _same_size(first, second)
+    return Reference(first).score(second)

@@ -253,3 +253,35 @@ void io_ssim2_downsample(const float *restrict in, float *restrict out, int h, i
         }
     }
 }
+
+/* Linear RGB (3, n) planes of n interleaved 8-bit RGB or RGBA pixels. Without a background
+ * (or without alpha) each value goes through the 256-entry table; with one, the pixel is first
+ * composited on it in gamma-encoded values (libjxl's AlphaBlend), then linearised by
+ * interpolating a table of `fine_size` + 1 steps of the sRGB curve. */
+void io_ssim2_linear(const unsigned char *restrict px, int channels, long n,
+                     float *restrict out, const float *restrict table,
+                     const float *restrict fine, int fine_size, float background) {
+    float *r = out, *g = out + n, *b = out + 2 * n;
+    if (channels == 3 || background < 0.0f) {
+        for (long i = 0; i < n; i++) {
+            const unsigned char *p = px + i * channels;
+            r[i] = table[p[0]];
+            g[i] = table[p[1]];
+            b[i] = table[p[2]];
+        }
+        return;
+    }
+    const float scale = 1.0f / 255.0f, steps = (float)fine_size;
+    for (long i = 0; i < n; i++) {
+        const unsigned char *p = px + i * 4;
+        const float alpha = p[3] * scale, behind = (1.0f - alpha) * background;
+        float *dst[3] = {r + i, g + i, b + i};
+        for (int c = 0; c < 3; c++) {
+            const float at = (alpha * (p[c] * scale) + behind) * steps;
+            int step = (int)at;
+            step = step < 0 ? 0 : step >= fine_size ? fine_size - 1 : step;
+            const float t = at - (float)step;
+            *dst[c] = fine[step] + t * (fine[step + 1] - fine[step]);
+        }
+    }
+}

@@ -30,6 +30,8 @@ _log = logging.getLogger(__name__)
 _PLANES = np.ctypeslib.ndpointer(dtype=np.float32, flags="C_CONTIGUOUS")
 _KERNEL = np.ctypeslib.ndpointer(dtype=np.float32, ndim=1, flags="C_CONTIGUOUS")
 _OPSIN = np.ctypeslib.ndpointer(dtype=np.float32, shape=(3, 3), flags="C_CONTIGUOUS")
+_BYTES = np.ctypeslib.ndpointer(dtype=np.uint8, ndim=3, flags="C_CONTIGUOUS")
+_TABLE = np.ctypeslib.ndpointer(dtype=np.float32, ndim=1, flags="C_CONTIGUOUS")
 _SUMS = np.ctypeslib.ndpointer(dtype=np.float64, shape=(18,), flags="C_CONTIGUOUS")
 
 
@@ -50,8 +52,23 @@ def kernels() -> ctypes.CDLL | None:
     lib.io_ssim2_xyb.argtypes = [_PLANES, _PLANES, ctypes.c_long, _OPSIN, ctypes.c_float,
                                  ctypes.c_float]
     lib.io_ssim2_downsample.argtypes = [_PLANES, _PLANES, size, size]
+    lib.io_ssim2_linear.argtypes = [_BYTES, ctypes.c_int, ctypes.c_long, _PLANES, _TABLE, _TABLE,
+                                    ctypes.c_int, ctypes.c_float]
     lib.io_ssim2_xyb.restype = lib.io_ssim2_downsample.restype = None
+    lib.io_ssim2_linear.restype = None
     return lib
+
+
+def linear(lib: ctypes.CDLL, pixels: np.ndarray, table: np.ndarray, fine: np.ndarray,
+           background: float | None) -> np.ndarray:
+    """Linear RGB (3, H, W) of (H, W, 3|4) uint8 sRGB pixels; with alpha and a ``background``,
+    composited on it first. ``table``: the 256 values' linear light; ``fine``: the sRGB curve at
+    ``len(fine) - 1`` even steps, interpolated for composited values."""
+    height, width, channels = pixels.shape
+    out = np.empty((3, height, width), dtype=np.float32)
+    lib.io_ssim2_linear(np.ascontiguousarray(pixels), channels, height * width, out, table, fine,
+                        len(fine) - 1, -1.0 if background is None else background)
+    return out
 
 
 def xyb(lib: ctypes.CDLL, linear: np.ndarray, opsin: np.ndarray, bias: float,
