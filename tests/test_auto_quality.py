@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from backend.core.formats.jpeg_source import source_facts
 from backend.core.optimizer import ImageOptimizer
 from backend.core.picture import EncodeRequest, Picture
 from backend.core.quality_scorer import SAMPLE_ABOVE
+from backend.core.quality_search import HIGHEST, Goal, choose
 from backend.core.quality_targets import LEVELS
 from backend.core.ssimulacra2 import ssimulacra2
 from backend.types import ImageSettings, OptimizationResult, Task
@@ -155,3 +157,27 @@ def test_auto_chroma_keeps_the_smaller_of_4_2_0_and_4_4_4_that_reaches_the_targe
     assert len(chosen) == fixed[winner].optimized_size
     assert fixed[loser].score is not None
     assert fixed[loser].score < LEVELS["high"] or fixed[loser].optimized_size > len(chosen)
+
+
+def test_the_search_starts_at_the_encoder_s_guess_and_never_tries_lossless_needlessly(
+    tmp_images: Callable[..., Path],
+) -> None:
+    # WebP at 100 is lossless: the slowest encode there is, and a jump in score that throws
+    # the interpolation off. A search for "high" on a photo has no need of it.
+    photo = tmp_images("coffee.png", source="coffee")
+    webp = encoder_for("webp")
+    asked: list[int] = []
+
+    def encode(picture: Picture, request: EncodeRequest) -> bytes:
+        asked.append(request.quality)
+        return webp.encode(picture, request)
+
+    with Image.open(photo) as im:
+        picture = Picture(frames=[im.convert("RGB")])
+    outcome = choose(picture, EncodeRequest(quality=90), replace(webp, encode=encode),
+                     Goal(auto_target=LEVELS["high"]))
+    assert asked[0] == dict(webp.auto_guess)[LEVELS["high"]]
+    assert HIGHEST not in asked and outcome.quality < HIGHEST
+    assert outcome.score is not None and outcome.score >= LEVELS["high"]
+    assert score_of(reference_of(photo, "webp"), outcome.data) == pytest.approx(outcome.score,
+                                                                                abs=0.01)

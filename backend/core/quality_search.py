@@ -41,7 +41,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from backend.core.formats.encoders import Encoder
+from backend.core.formats.encoders import Encoder, Guesses
 from backend.core.picture import EncodeRequest, Picture
 from backend.core.quality_scorer import Scorer
 from backend.core.resize import resize
@@ -57,8 +57,8 @@ MAX_STEP = 20  # the farthest a search steps from its guess while only one side 
 # How a score and the logarithm of a file's bytes typically grow per quality step (corpus).
 SCORE_SLOPE = 0.7
 LOG_BYTES_SLOPE = 0.03
-# Where the score search starts, by target: about where the bench corpus lands.
-_GUESS = ((90.0, 90), (85.0, 80), (80.0, 70), (70.0, 55))
+# Where the score search starts, by target, for an encoder without its own ``AUTO_GUESS``.
+GUESS: Guesses = ((90.0, 90), (85.0, 80), (80.0, 70), (70.0, 55))
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,11 +126,11 @@ def first_reaching(measure: Callable[[int], float], threshold: float, lo: int, h
     return above[0] if above is not None else hi + 1
 
 
-def _guess(target: float) -> int:
-    for score, quality in _GUESS:
+def _guess(target: float, guesses: Guesses) -> int:
+    for score, quality in guesses:
         if target >= score:
             return quality
-    return _GUESS[-1][1]
+    return guesses[-1][1]
 
 
 @dataclass(slots=True)
@@ -144,6 +144,7 @@ class _AutoSearch:
     sample_trials: _Trials
     scorer: Scorer
     target: float
+    guesses: Guesses
     sample_scores: dict[int, float] = field(default_factory=dict)
     full_scores: dict[int, float] = field(default_factory=dict)
 
@@ -159,13 +160,20 @@ class _AutoSearch:
         return self.full_scores[q]
 
     def search(self, threshold: float, lo: int, hi: int, guess: int) -> int:
-        """The sample's answer in lo..hi, or hi + 1 when none there reaches ``threshold``."""
-        return first_reaching(self.on_sample, threshold, lo, hi, min(max(guess, lo), hi),
-                              SCORE_SLOPE)
+        """The sample's answer in lo..hi, or hi + 1 when none there reaches ``threshold``.
+        The highest quality is never encoded to find out: it is the answer when nothing below
+        reaches (lossless where the format has it, and the slowest encode of all)."""
+        top = min(hi, HIGHEST - 1)
+        if lo > top:
+            return hi if lo == HIGHEST else hi + 1
+        answer = first_reaching(self.on_sample, threshold, lo, top, min(max(guess, lo), top),
+                                SCORE_SLOPE)
+        return HIGHEST if answer > top and hi == HIGHEST else answer
 
     def first(self) -> int:
         """The sample's answer to the level's target."""
-        return min(self.search(self.target, LOWEST, HIGHEST, _guess(self.target)), HIGHEST)
+        return min(self.search(self.target, LOWEST, HIGHEST, _guess(self.target, self.guesses)),
+                   HIGHEST)
 
     def sample_bytes(self, quality: int) -> int:
         return len(self.sample_trials(quality))
@@ -178,13 +186,13 @@ class _AutoSearch:
             return quality, self.full(quality)
         passed: int | None = None  # the lowest quality known to reach the target on every pixel
         failed = LOWEST - 1  # the highest known not to
-        for _ in range(CONFIRMATIONS):
+        for attempt in range(1, CONFIRMATIONS + 1):
             if self.full(quality) >= target:
                 passed = quality if passed is None else min(passed, quality)
             else:
                 failed = max(failed, quality)
             hi = HIGHEST if passed is None else passed - 1
-            if failed + 1 > hi:
+            if failed + 1 > hi or attempt == CONFIRMATIONS:
                 break
             offset = self.full(quality) - self.on_sample(quality)
             following = self.search(target - offset, failed + 1, hi, quality)
@@ -240,7 +248,7 @@ def choose(picture: Picture, request: EncodeRequest, encoder: Encoder, goal: Goa
             whole = trials_for(picture, req)
             searches.append(_AutoSearch(req, whole, whole if sample_picture is None else
                                         trials_for(sample_picture, req), scorer,
-                                        goal.auto_target))
+                                        goal.auto_target, encoder.auto_guess or GUESS))
         # The setting whose sample file is smallest at its answer: the sample predicts the
         # whole file's bytes as it predicts its score.
         answers = [(search.first(), search) for search in searches]

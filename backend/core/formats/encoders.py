@@ -15,7 +15,8 @@ the encoder on its own scale and calibrate the mapping. Encoders whose own quali
 (jpegli's distance, libwebp's float quality) offer ``encode_between(picture, request, quality)``
 for a UI quality between two whole numbers: a size search gets within its target's last
 per cent where one whole step of quality moves the file by 5-20 %. An encoder whose chroma
-subsampling matters per image names the modes Auto quality compares (``AUTO_CHROMA``).
+subsampling matters per image names the modes Auto quality compares (``AUTO_CHROMA``), and one
+whose answers land far from the common guess says where its search should start (``AUTO_GUESS``).
 
 Modules are imported on first use: the main process, which only reads the registry, never loads
 a codec; a worker loads them all in ``pipeline.warm_up``.
@@ -30,6 +31,9 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from backend.core.formats.registry import OUTPUT_FORMATS, ImageFormat, output_format
+
+# (SSIMULACRA2 target, UI quality) pairs, highest target first.
+Guesses = tuple[tuple[float, int], ...]
 
 if TYPE_CHECKING:
     from backend.core.picture import EncodeRequest, Picture
@@ -48,6 +52,9 @@ class Encoder:
     # Chroma modes Auto quality tries per image when chroma is "auto" (the smallest file that
     # reaches the target wins); empty: the encoder's own choice only.
     auto_chroma: tuple[ChromaMode, ...] = ()
+    # Where Auto quality's search starts: (target, quality) from the highest target down, about
+    # where this encoder's answers land; empty: ``quality_search.GUESS``.
+    auto_guess: Guesses = ()
 
     @property
     def name(self) -> str:
@@ -81,6 +88,7 @@ def _load(spec: ImageFormat) -> Encoder:
         encode_between=getattr(module, "encode_between", None),
         source_formats=tuple(getattr(module, "SOURCE_FORMATS", ())),
         auto_chroma=tuple(getattr(module, "AUTO_CHROMA", ())),
+        auto_guess=tuple(getattr(module, "AUTO_GUESS", ())),
     )
 
 

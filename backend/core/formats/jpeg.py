@@ -76,6 +76,9 @@ ADAPTIVE_QUANTIZATION = True
 # 4:2:0 per image (fine colour detail: Hubble's stars; smooth colour: flowers), the choice per
 # image 0.86x of 4:2:0 everywhere. Fixed qualities keep 4:2:0 (chosen on BD-rate, see above).
 AUTO_CHROMA: tuple[ChromaMode, ...] = ("4:2:0", "4:4:4")
+# Auto quality's first guess per target: the medians of its answers on the bench corpus
+# (``python -m bench.auto_quality``, both splits: a guess changes the time, not the answer).
+AUTO_GUESS = ((90.0, 92), (85.0, 86), (80.0, 80), (70.0, 70))
 _PROBE = np.full((16, 16, 3), 128, dtype=np.uint8)
 
 

@@ -25,6 +25,9 @@ from backend.core.picture import EncodeRequest, Picture
 LOSSY_METHOD = 4
 LOSSLESS_METHOD = 4
 LOSSLESS_EFFORT = 75
+# Auto quality's first guess per target: the medians of its WebP answers on the bench corpus
+# (``python -m bench.auto_quality``, both splits: a guess changes the time, not the answer).
+AUTO_GUESS = ((90.0, 96), (85.0, 93), (80.0, 89), (70.0, 80))
 
 
 def encode(picture: Picture, req: EncodeRequest) -> bytes:
