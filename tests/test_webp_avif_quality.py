@@ -85,7 +85,7 @@ def test_avif_bench_options_reach_the_encoder(tmp_images: Callable[..., Path]) -
     variants = {
         "speed 8": avif.encode_native(picture, request, 70, speed=8),
         "4:2:0": avif.encode_native(picture, request, 70, subsampling="4:2:0"),
-        "tune ssim": avif.encode_native(picture, request, 70, tune="ssim"),
+        "tune ssim": avif.encode_native(picture, request, 70, aom={"tune": "ssim"}),
     }
     for name, data in variants.items():
         assert data != default, name

@@ -39,6 +39,7 @@ QUALITY_SCALE: Scale = ((1, 1), (10, 5), (30, 28), (50, 47), (70, 65), (80, 74),
                         (95, 95), (100, 100))
 SPEED = 7
 THREADS = 1
+AOM_OPTIONS: dict[str, str] = {}
 
 
 def encode(picture: Picture, req: EncodeRequest) -> bytes:
@@ -51,11 +52,12 @@ def target_quality(quality: int) -> int:
 
 
 def encode_native(picture: Picture, req: EncodeRequest, quality: int, *, speed: int = SPEED,
-                  subsampling: str | None = None, tune: str | None = None,
+                  subsampling: str | None = None, aom: dict[str, str] | None = None,
                   rgba: bool = True) -> bytes:
     """Encode at libavif's own ``quality`` (the bench calibrates the UI scale with it).
-    ``speed``, ``subsampling`` (for colour images), aom's ``tune`` and ``rgba`` (False: hand
-    RGB frames over as RGB, the less accurate conversion): the bench tries others."""
+    ``speed``, ``subsampling`` (for colour images), ``aom`` (aom's own options, as aomenc
+    names them, in place of ``AOM_OPTIONS``) and ``rgba`` (False: hand RGB frames over as RGB,
+    the less accurate conversion): the bench tries others."""
     icc = picture.icc
     frames = []
     for frame in picture.frames:
@@ -75,8 +77,9 @@ def encode_native(picture: Picture, req: EncodeRequest, quality: int, *, speed: 
         "subsampling": "4:0:0" if grey else chroma,
         "max_threads": THREADS,
     }
-    if tune is not None:
-        options["advanced"] = {"tune": tune}
+    chosen = AOM_OPTIONS if aom is None else aom
+    if chosen:
+        options["advanced"] = chosen
     # Always given: Pillow would otherwise fall back to a profile left in the frame's info.
     options["icc_profile"] = icc
     return picture.save("AVIF", frames, options)
