@@ -105,3 +105,16 @@ def test_webp_method_option_changes_the_coding_not_the_picture(
     reference = np.asarray(picture.image)
     assert ssimulacra2(reference, np.asarray(_decoded(six).convert("RGB"))) > 70
     assert ssimulacra2(reference, np.asarray(_decoded(four).convert("RGB"))) > 70
+
+
+def test_avif_quality_scale_is_the_recorded_ssimulacra2_calibration() -> None:
+    """The anchors in ``avif.QUALITY_SCALE`` (UI 1 aside) are the ones the last calibration run
+    measured on SSIMULACRA2; the SSIM-based scale before it (90 -> 88, 95 -> 95) fails here."""
+    import ast
+    import json
+
+    path = Path(__file__).parent.parent / "bench/results/quality_calibration-webp_avif.json"
+    tables = json.loads(path.read_text())["tables"]
+    table = next(t for t in tables if t["title"].startswith("Calibration"))
+    row = next(r for r in table["rows"] if r[0] == "AVIF" and r[1] == "scale")
+    assert tuple(ast.literal_eval(row[4])) == avif.QUALITY_SCALE[1:]
