@@ -5,7 +5,9 @@ the encoder options the bench compares do what they say.
 
 from __future__ import annotations
 
+import ast
 import io
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -110,9 +112,6 @@ def test_webp_method_option_changes_the_coding_not_the_picture(
 def test_avif_quality_scale_is_the_recorded_ssimulacra2_calibration() -> None:
     """The anchors in ``avif.QUALITY_SCALE`` (UI 1 aside) are the ones the last calibration run
     measured on SSIMULACRA2; the SSIM-based scale before it (90 -> 88, 95 -> 95) fails here."""
-    import ast
-    import json
-
     path = Path(__file__).parent.parent / "bench/results/quality_calibration-webp_avif.json"
     tables = json.loads(path.read_text())["tables"]
     table = next(t for t in tables if t["title"].startswith("Calibration"))
