@@ -1,15 +1,17 @@
-// The original app's WebP/AVIF encoders, timed on decoded pixels: for each item, decode the
-// input once (not timed), then encode it `repeat` times with the original sidecar's options for
-// that format at the item's quality (as bench/sharp/rd_sweep.mjs: WebP alphaQuality 90, effort
-// 4; AVIF effort 2, 4:2:0, tune "iq"), one at a time on one libvips thread. Prints, per item,
-// the fastest of the encodes in seconds and the bytes. Reads {sharp_dir, repeat, items: [{input,
-// format, quality}]} on stdin. Run by bench/webp_avif.py, never by hand.
-import { readFileSync } from "node:fs";
+// The original app's WebP/AVIF encoders, timed on decoded pixels, one encode per request so the
+// bench can alternate them with its own encodes file by file (bench/webp_avif.py). Reads one
+// JSON request a line on stdin, {input, format, quality}; decodes each input once (not timed),
+// encodes it with the original sidecar's options for that format at that quality (as
+// bench/sharp/rd_sweep.mjs: WebP alphaQuality 90, effort 4; AVIF effort 2, 4:2:0, tune "iq") on
+// one libvips thread and answers one line, {seconds, cpu_seconds, bytes}: wall time and the CPU
+// time of the whole Node process (every thread) over that encode. Started by bench/webp_avif.py
+// with {sharp_dir} as its argument, never by hand.
 import { createRequire } from "node:module";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 
-const job = JSON.parse(readFileSync(0, "utf8"));
-const require = createRequire(join(job.sharp_dir, "package.json"));
+const { sharp_dir: sharpDir } = JSON.parse(process.argv[2]);
+const require = createRequire(join(sharpDir, "package.json"));
 const sharp = require("sharp");
 
 const DEFAULTS = {
@@ -20,19 +22,22 @@ const DEFAULTS = {
 sharp.concurrency(1);
 sharp.cache(false);
 
-const out = [];
-for (const item of job.items) {
-  const { data, info } = await sharp(item.input).raw().toBuffer({ resolveWithObject: true });
-  const raw = { raw: { width: info.width, height: info.height, channels: info.channels } };
-  let best = Infinity;
-  let bytes = 0;
-  for (let i = 0; i < job.repeat; i++) {
-    const t0 = process.hrtime.bigint();
-    const encoded = await sharp(data, raw)
-      .toFormat(item.format, { ...DEFAULTS[item.format], quality: item.quality }).toBuffer();
-    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9);
-    bytes = encoded.length;
+const decoded = new Map();
+for await (const line of createInterface({ input: process.stdin })) {
+  const item = JSON.parse(line);
+  if (!decoded.has(item.input)) {
+    decoded.clear();
+    const { data, info } = await sharp(item.input).raw().toBuffer({ resolveWithObject: true });
+    decoded.set(item.input, { data, raw: { width: info.width, height: info.height,
+                                            channels: info.channels } });
   }
-  out.push({ input: item.input, format: item.format, quality: item.quality, seconds: best, bytes });
+  const { data, raw } = decoded.get(item.input);
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  const encoded = await sharp(data, { raw })
+    .toFormat(item.format, { ...DEFAULTS[item.format], quality: item.quality }).toBuffer();
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  process.stdout.write(JSON.stringify({ seconds, cpu_seconds: (cpu.user + cpu.system) / 1e6,
+                                        bytes: encoded.length }) + "\n");
 }
-process.stdout.write(JSON.stringify(out));

@@ -14,8 +14,14 @@ butteraugli, figures in ``bench/QUALITY.md``, ``bench/results/webp_avif-*.md``):
   2.5x sharp's time, speed 8 loses (+3.3 % / +15.0 %). libavif already asks aom for
   ``tune=iq`` (bytes identical with and without it); ``tune=ssimulacra2`` moved neither metric
   by more than 1 point; 4:2:0 (libavif's plain averaging) lost 30 % on butteraugli.
-- Quality number: mapped (``QUALITY_SCALE``) so each UI number gives the mean SSIM the
-  original's libheif/aom gave at that number (the default 90 is libavif quality 88).
+- Quality number: mapped (``QUALITY_SCALE``) so each UI number gives the mean SSIMULACRA2 the
+  original's libheif/aom gave at that number (the default 90 is libavif quality 84; on SSIM it
+  was 88). Held-out check and butteraugli at the mapped points: not yet measured.
+- Encode time: not met. Tune split, CPU time against sharp (alternating encodes, load ~2-7):
+  speed 7 1.20x; without intra block copy (same bytes) 1.13x; also without filter/smooth intra
+  1.11x; also without diagonal/angle-delta intra 1.03x (-9.6 % / -3.3 %); speed 8 0.56x but
+  +3.3 % / +15.0 %, speed 9 0.27x, +11.7 % / +23.6 %. sharp's aom runs on one thread (its CPU
+  time equals its wall time), so ours stays on one too (``bench/results/webp_avif-tune-speed.md``).
 - Chroma 4:4:4 at every quality (grey images: 4:0:0): AV1 codes full-resolution chroma
   cheaply, and 4:2:0 smears coloured edges (measured again above: +30 % at equal butteraugli).
 - One encoder thread per image (``max_threads=1``): the pool already runs one worker per core,
@@ -33,12 +39,14 @@ from backend.core.formats.scale import Scale, native_quality
 from backend.core.loader import grey_to_rgb
 from backend.core.picture import EncodeRequest, Picture
 
-# Measured by ``python -m bench.rd --calibrate`` (full corpus, 640-px crops; SSIM of the
-# original's libheif/aom at each UI number reached by our libavif settings at the second).
-QUALITY_SCALE: Scale = ((1, 1), (10, 5), (30, 28), (50, 47), (70, 65), (80, 74), (90, 88),
-                        (95, 95), (100, 100))
+# Measured by ``python -m bench.rd --calibrate --format avif`` (tune split, 640-px crops,
+# 2026-12-03, ``bench/results/quality_calibration-webp_avif.md``): at each UI number, libavif's
+# quality (speed 7, RGBA, 4:4:4) whose mean SSIMULACRA2 equals sharp's there (was: mean SSIM).
+QUALITY_SCALE: Scale = ((1, 1), (10, 10), (30, 29), (50, 49), (70, 67), (80, 76), (90, 84),
+                        (95, 87), (100, 100))
 SPEED = 7
 THREADS = 1
+AOM_OPTIONS: dict[str, str] = {}
 
 
 def encode(picture: Picture, req: EncodeRequest) -> bytes:
@@ -51,11 +59,12 @@ def target_quality(quality: int) -> int:
 
 
 def encode_native(picture: Picture, req: EncodeRequest, quality: int, *, speed: int = SPEED,
-                  subsampling: str | None = None, tune: str | None = None,
+                  subsampling: str | None = None, aom: dict[str, str] | None = None,
                   rgba: bool = True) -> bytes:
     """Encode at libavif's own ``quality`` (the bench calibrates the UI scale with it).
-    ``speed``, ``subsampling`` (for colour images), aom's ``tune`` and ``rgba`` (False: hand
-    RGB frames over as RGB, the less accurate conversion): the bench tries others."""
+    ``speed``, ``subsampling`` (for colour images), ``aom`` (aom's own options, as aomenc
+    names them, in place of ``AOM_OPTIONS``) and ``rgba`` (False: hand RGB frames over as RGB,
+    the less accurate conversion): the bench tries others."""
     icc = picture.icc
     frames = []
     for frame in picture.frames:
@@ -75,8 +84,9 @@ def encode_native(picture: Picture, req: EncodeRequest, quality: int, *, speed: 
         "subsampling": "4:0:0" if grey else chroma,
         "max_threads": THREADS,
     }
-    if tune is not None:
-        options["advanced"] = {"tune": tune}
+    chosen = AOM_OPTIONS if aom is None else aom
+    if chosen:
+        options["advanced"] = chosen
     # Always given: Pillow would otherwise fall back to a profile left in the frame's info.
     options["icc_profile"] = icc
     return picture.save("AVIF", frames, options)

@@ -10,7 +10,12 @@ Decisions:
   On the tune split method 5 saves 1.8 % / 2.2 % at 1.8x sharp's encode time and method 6
   4.5 % / 5.2 % at 2.8x: not worth the time. Pillow exposes no sharp YUV, SNS or filter
   strength; sharp YUV (cwebp, three tune crops) was -0.2 % / +2.6 %, so no libwebp shim for
-  it. Figures in ``bench/QUALITY.md``.
+  it. Figures in ``bench/QUALITY.md``. The +0.1 % is the bench's interpolation, not bytes:
+  sharp's file and ours are byte-identical on opaque inputs (checked at 90 on four crops), and
+  the bench now samples WebP at sharp's own numbers so such curves coincide (not re-run yet).
+- Quality number: libwebp's own. Re-based on SSIMULACRA2 (``python -m bench.rd --calibrate``,
+  tune split, ``bench/results/quality_calibration-webp_avif.md``) the mapping is the identity at
+  every anchor 10-95, as it was on SSIM: same library, same scale.
 - Quality 100 is lossless with ``exact=True`` (the colour under fully transparent pixels is
   kept too), so the decoded pixels are identical. Lossless effort is ``method=4, quality=75``
   (cwebp's defaults); ``method=6, quality=100`` saves ~4 % at 30x the time.
