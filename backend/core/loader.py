@@ -131,9 +131,30 @@ def open_source(path: str, data: bytes) -> Source:
     if w * h * frame_count > MAX_PIXELS:
         image.close()
         raise _too_large(w * h * frame_count, path)
-    orientation = _orientation(image)
+    orientation = 1 if fmt == "png" and not png_may_hold_exif(data) else _orientation(image)
     return Source(path=path, data=data, format=fmt, image=image, orientation=orientation,
                   frame_count=frame_count)
+
+
+_PNG_EXIF_TEXT = b"Raw profile type exif\0"
+
+
+def png_may_hold_exif(data: bytes) -> bool:
+    """Whether a PNG has an eXIf chunk or ImageMagick's "Raw profile type exif" text, the two
+    places Pillow reads EXIF from. Walks the chunk headers only: Pillow's own ``getexif`` decodes
+    every pixel first to reach chunks after the image data, and the libvips path then decodes
+    them again (``shrink.py``)."""
+    pos = 8
+    while pos + 8 <= len(data):
+        length = int.from_bytes(data[pos:pos + 4], "big")
+        kind = data[pos + 4:pos + 8]
+        if kind == b"eXIf" or (kind in (b"tEXt", b"zTXt", b"iTXt")
+                               and data.startswith(_PNG_EXIF_TEXT, pos + 8)):
+            return True
+        if kind == b"IEND":
+            return False
+        pos += 12 + length
+    return True  # a damaged chunk list: let Pillow read what it can, as before
 
 
 def _orientation(image: Image.Image) -> int:
