@@ -101,15 +101,18 @@ def _cpu(fn: Resizer, data: bytes, size: tuple[int, int]) -> tuple[Image.Image, 
     return out, best
 
 
-def score_image(path: Path, size: tuple[int, int], binary: str | None,
-                scratch: Path) -> dict[str, dict[str, float]]:
-    """Per candidate: SSIMULACRA2, butteraugli max and 3-norm against exact, and CPU seconds."""
+def score_image(path: Path, size: tuple[int, int], binary: str | None, scratch: Path,
+                only: tuple[str, ...] | None = None) -> dict[str, dict[str, float]]:
+    """Per candidate (``only`` these): SSIMULACRA2, butteraugli max and 3-norm against exact,
+    and CPU seconds."""
     data = path.read_bytes()
     reference = exact(data, size)
     ref_png = write_reference(reference, scratch / "reference.png") if binary else None
     rows: dict[str, dict[str, float]] = {}
     before_pixels = None
     for name, fn in candidates(path.suffix == ".jpg").items():
+        if only is not None and name not in only:
+            continue
         out, cpu = _cpu(fn, data, size)
         assert out.size == size, (name, out.size, size)
         pixels = np.asarray(out)
@@ -126,13 +129,13 @@ def score_image(path: Path, size: tuple[int, int], binary: str | None,
     return rows
 
 
-def _fit(width: int, height: int, edge: int) -> tuple[int, int]:
+def fit(width: int, height: int, edge: int) -> tuple[int, int]:
     if width >= height:
         return edge, max(1, round(height * edge / width))
     return max(1, round(width * edge / height)), edge
 
 
-def _transparent(path: Path) -> bool:
+def transparent(path: Path) -> bool:
     with Image.open(path) as im:
         return im.mode in ("RGBA", "LA") and im.getchannel("A").getextrema()[0] < 255
 
@@ -156,13 +159,13 @@ def main(argv: list[str] | None = None) -> int:
     measured: dict[str, dict[str, dict[str, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for im in images:
-            if _transparent(Path(im.path)):
-                notes.append(f"{im.name}: real transparency, filtered by Pillow as before: left out")
+            if transparent(Path(im.path)):
+                notes.append(f"{im.name}: real transparency (filtered by Pillow as before)")
                 continue
             for edge in SIZES:
                 if edge >= max(im.width, im.height):
                     continue
-                size = _fit(im.width, im.height, edge)
+                size = fit(im.width, im.height, edge)
                 key = f"{im.name} -> {size[0]}x{size[1]}"
                 measured[key] = score_image(Path(im.path), size, binary, Path(tmp))
                 print(key, {n: round(r["ssimulacra2"], 2) for n, r in measured[key].items()},
