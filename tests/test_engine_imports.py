@@ -13,9 +13,10 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 BACKEND = REPO / "backend"
 # The image codecs this project uses: Pillow (its decoders and encoders are in PIL._imaging,
-# loaded by PIL.Image), oxipng, libimagequant and mozjpeg. None of them belongs in a process
-# that only validates commands and hands images to workers.
-CODECS = ("PIL", "oxipng", "imagequant", "mozjpeg_lossless_optimization")
+# loaded by PIL.Image), libvips (pyvips: decode + shrink for resizes), oxipng, libimagequant and
+# mozjpeg. None of them belongs in a process that only validates commands and hands images to
+# workers.
+CODECS = ("PIL", "pyvips", "oxipng", "imagequant", "mozjpeg_lossless_optimization")
 
 
 @pytest.mark.parametrize("module", ["backend.commands", "backend.core.scheduler"])

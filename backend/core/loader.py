@@ -32,11 +32,13 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageCms, UnidentifiedImageError
 
+from backend.core import shrink
 from backend.core.discovery import open_quietly, sniff_bytes
 from backend.core.error_map import decoding, reading
 from backend.core.formats.registry import FORMATS, get_format, labels_list
 from backend.core.metadata import ORIENTATION_TAG
 from backend.core.picture import Picture
+from backend.core.resize import draft_size
 from backend.errors import DecodeError, ImageTooLargeError, UnsupportedFormatError
 
 MAX_PIXELS = 16383 * 16383
@@ -129,9 +131,30 @@ def open_source(path: str, data: bytes) -> Source:
     if w * h * frame_count > MAX_PIXELS:
         image.close()
         raise _too_large(w * h * frame_count, path)
-    orientation = _orientation(image)
+    orientation = 1 if fmt == "png" and not png_may_hold_exif(data) else _orientation(image)
     return Source(path=path, data=data, format=fmt, image=image, orientation=orientation,
                   frame_count=frame_count)
+
+
+_PNG_EXIF_TEXT = b"Raw profile type exif\0"
+
+
+def png_may_hold_exif(data: bytes) -> bool:
+    """Whether a PNG has an eXIf chunk or ImageMagick's "Raw profile type exif" text, the two
+    places Pillow reads EXIF from. Walks the chunk headers only: Pillow's own ``getexif`` decodes
+    every pixel first to reach chunks after the image data, and the libvips path then decodes
+    them again (``shrink.py``)."""
+    pos = 8
+    while pos + 8 <= len(data):
+        length = int.from_bytes(data[pos:pos + 4], "big")
+        kind = data[pos + 4:pos + 8]
+        if kind == b"eXIf" or (kind in (b"tEXt", b"zTXt", b"iTXt")
+                               and data.startswith(_PNG_EXIF_TEXT, pos + 8)):
+            return True
+        if kind == b"IEND":
+            return False
+        pos += 12 + length
+    return True  # a damaged chunk list: let Pillow read what it can, as before
 
 
 def _orientation(image: Image.Image) -> int:
@@ -142,20 +165,28 @@ def _orientation(image: Image.Image) -> int:
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
 
-def decode(source: Source, *, draft_size: tuple[int, int] | None, animation: bool) -> Picture:
+def decode(source: Source, *, target: tuple[int, int] | None, animation: bool) -> Picture:
     """Decode the pixels of ``source`` into a Picture in a normalised mode (not yet oriented).
 
-    ``draft_size``: the JPEG decoder may scale down by 1/2, 1/4 or 1/8 while decoding, staying
-    at least this large (much faster for big downscales). ``animation``: keep every frame.
+    ``target``: the stored (un-oriented) size the pipeline will resize to. A JPEG or PNG is then
+    decoded and shrunk by libvips (``shrink.py``); otherwise a JPEG decoder may scale down by 1/2,
+    1/4 or 1/8 while decoding, staying at least ``DRAFT_GAP`` x the target. The frames may still
+    be larger than ``target``: ``resize.resize`` finishes. ``animation``: keep every frame.
     """
     image = source.image
     name = source.display_format
     with decoding(name, source.path):
-        if draft_size is not None and source.format == "jpeg":
-            image.draft(image.mode, draft_size)
-        if animation and source.frame_count > 1:
+        shrunk = None
+        if target is not None and shrink.takes(source.format, image, source.frame_count):
+            shrunk = shrink.decode_shrunk(source.data, source.format, image.mode, image.size,
+                                          target)
+        if shrunk is not None:
+            frames, durations = [shrunk], []
+        elif animation and source.frame_count > 1:
             frames, durations = _decode_frames(image)
         else:
+            if target is not None and source.format == "jpeg":
+                image.draft(image.mode, draft_size(target))
             image.load()
             frames, durations = [image], []
     icc = image.info.get("icc_profile") or None

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
+from backend.core import shrink
 from backend.core.atomic_write import write_atomically
 from backend.core.colour import to_srgb
 from backend.core.discovery import sniff_bytes
@@ -51,7 +52,7 @@ from backend.core.picture import EncodeRequest, Picture
 from backend.core.quality_search import Goal, Outcome, choose
 from backend.core.quality_targets import LEVELS, OFF
 from backend.core.replace import Original, back_up, remove_replaced_source
-from backend.core.resize import draft_size, orient, resize, swap_if_rotated, target_size
+from backend.core.resize import orient, resize, swap_if_rotated, target_size
 from backend.core.stage_times import StageTimes
 from backend.errors import OptimizerError, ValidationError
 from backend.types import ImageSettings, OptimizationResult, savings
@@ -289,8 +290,7 @@ def _encode(
             return out, source.oriented_size, None
 
     mark = time.perf_counter()
-    picture = decode(source, draft_size=None if stored_target is None else draft_size(
-        stored_target), animation=encoder.animation)
+    picture = decode(source, target=stored_target, animation=encoder.animation)
     times.load += time.perf_counter() - mark
 
     mark = time.perf_counter()
@@ -374,6 +374,9 @@ def warm_up() -> None:
                 decoded.load()
             if encoder.from_source is not None and encoder.name == "jpeg":
                 encoder.from_source(data, EncodeRequest(quality=100, source=data))
+            if encoder.name in ("jpeg", "png"):  # libvips loads its decoders on first use
+                shrink.decode_shrunk(data, encoder.name, "RGBA" if encoder.name == "png" else "RGB",
+                                     gradient.size, (8, 8))
     resize(gradient, (8, 8))
     svg_format.optimize(read_svg(_WARM_UP_SVG), 90)  # imports SVGO's plugins and resvg
 

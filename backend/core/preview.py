@@ -175,14 +175,14 @@ def _fitting(size: tuple[int, int]) -> tuple[int, int]:
 
 
 def _upright_first_frame(source: Source) -> Image.Image:
-    picture = decode(source, draft_size=None, animation=False)
+    picture = decode(source, target=None, animation=False)
     return orient(picture.image, source.orientation)
 
 
 def _resized_first_frame(source: Source, size: tuple[int, int]) -> Image.Image:
     """The first frame at the output's ``size``, resized as the pipeline resizes (before it is
     turned upright, so the filter sees the same pixels)."""
-    picture = decode(source, draft_size=None, animation=False)
+    picture = decode(source, target=None, animation=False)
     stored = swap_if_rotated(size, source.orientation)
     return orient(resize(picture.image, stored), source.orientation)
 
