@@ -5,7 +5,8 @@ app's: each label should mean the quality the original gave at that number. Enco
 what their numbers mean (the original's mozjpeg with its own quantization tables at 90 looks like
 libjpeg-turbo's standard tables at 84), so each lossy format maps the UI number through a table
 of anchors measured with ``python -m bench.rd --calibrate``: at each anchor, the native quality
-whose mean SSIM on the bench corpus equals the original engine's at that UI number.
+whose mean SSIMULACRA2 on the tune split equals the original engine's at that UI number (JPEG,
+AVIF; WebP is the original's own libwebp, so its numbers stay as they are).
 Between anchors the mapping is linear; 100 always stays 100 (lossless where the format has it).
 """
 
