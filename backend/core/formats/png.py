@@ -82,6 +82,7 @@ import oxipng  # after the thread count: rayon reads it when its pool starts
 from PIL import Image, PngImagePlugin
 
 from backend.core.error_map import decoding
+from backend.core.formats.png_filter_probe import best_filter
 from backend.core.formats.quantize import quantize
 from backend.core.picture import EncodeRequest, Picture
 from backend.core.quality_scorer import Scorer
@@ -98,15 +99,16 @@ PALETTE_HEADROOM = 10
 SEARCH_TOLERANCE = 3  # libimagequant quality points the search may stop short of the fewest colours
 LOSSLESS_PRESET = 2  # oxipng's default preset, the base of every pass
 FAST_DEFLATE = oxipng.Deflaters.libdeflater(6)
-# libdeflate 12 also raises oxipng's reduction effort to its highest (palette sorting by
-# co-occurrence, indexed to grey, bit depth of the palette form): see the module docstring.
-FEW_COLOURS_DEFLATE = oxipng.Deflaters.libdeflater(12)
+# Quality 100: the filters a sample of the rows chooses among at PROBE_DEFLATE, the winner
+# alone compressed at LOSSLESS_DEFLATE, which also raises oxipng's reduction effort to its
+# highest (palette sorting by co-occurrence, indexed to grey): see the module docstring.
+LOSSLESS_FILTERS = [oxipng.RowFilter.Sub, oxipng.RowFilter.Entropy, oxipng.RowFilter.Brute]
+PROBE_DEFLATE = oxipng.Deflaters.libdeflater(11)
+LOSSLESS_DEFLATE = oxipng.Deflaters.libdeflater(12)
 _PALETTE_FILTERS = [oxipng.RowFilter.NoOp]
 _TRUECOLOR_FILTERS = [oxipng.RowFilter.Entropy]
-_BIT_DEPTH_OFFSET = 24  # in the file: signature (8), IHDR length + type (8), width, height
-_COLOUR_TYPE_OFFSET = 25
+_COLOUR_TYPE_OFFSET = 25  # in the file: signature (8), IHDR length + type (8), width, height, depth
 _PALETTE_COLOUR_TYPE = 3
-_GREY_COLOUR_TYPE = 0
 
 
 def min_palette_score(quality: int) -> float:
@@ -233,28 +235,14 @@ def write_png(picture: Picture, frames: list[Image.Image], req: EncodeRequest) -
     return out.getvalue()
 
 
-def few_colours(data: bytes) -> bool:
-    """Whether the PNG ``data`` holds at most 256 colours (palette, grey up to 8 bits, or fewer
-    colours than a palette holds), so oxipng can write it as 1 byte per pixel or less."""
-    if len(data) <= _COLOUR_TYPE_OFFSET:
-        return False
-    depth, colour_type = data[_BIT_DEPTH_OFFSET], data[_COLOUR_TYPE_OFFSET]
-    if colour_type == _PALETTE_COLOUR_TYPE or (colour_type == _GREY_COLOUR_TYPE and depth <= 8):
-        return True
-    if depth > 8:
-        return False  # 16-bit channels stay 16-bit: no palette can hold them exactly
-    try:
-        with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
-            return image.getcolors(MAX_COLORS) is not None
-    except (OSError, ValueError, Image.DecompressionBombError):
-        return False  # oxipng reports what is wrong with the file
-
-
 def lossless_options(data: bytes) -> dict[str, object]:
-    """oxipng's options for the smallest lossless file at a bounded time (quality 100)."""
-    if few_colours(data):
-        return {"level": LOSSLESS_PRESET, "deflate": FEW_COLOURS_DEFLATE}
-    return {"level": LOSSLESS_PRESET}
+    """oxipng's options for the smallest lossless file at a bounded time (quality 100): the
+    filter that wins on a sample of the rows, alone, at libdeflate 12 (see the module
+    docstring); oxipng's default preset when no sample can be cut (16-bit, 1-bit, APNG)."""
+    row_filter = best_filter(data, LOSSLESS_FILTERS, PROBE_DEFLATE)
+    if row_filter is None:
+        return {"level": LOSSLESS_PRESET}
+    return {"level": LOSSLESS_PRESET, "filter": [row_filter], "deflate": LOSSLESS_DEFLATE}
 
 
 def _compression(data: bytes, req: EncodeRequest) -> dict[str, object]:
