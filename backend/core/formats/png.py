@@ -103,6 +103,7 @@ FAST_DEFLATE = oxipng.Deflaters.libdeflater(6)
 # alone compressed at LOSSLESS_DEFLATE, which also raises oxipng's reduction effort to its
 # highest (palette sorting by co-occurrence, indexed to grey): see the module docstring.
 LOSSLESS_FILTERS = [oxipng.RowFilter.Sub, oxipng.RowFilter.Entropy, oxipng.RowFilter.Brute]
+FEW_COLOURS_FILTERS = [oxipng.RowFilter.NoOp, oxipng.RowFilter.Entropy, oxipng.RowFilter.Brute]
 PROBE_DEFLATE = oxipng.Deflaters.libdeflater(11)
 LOSSLESS_DEFLATE = oxipng.Deflaters.libdeflater(12)
 _PALETTE_FILTERS = [oxipng.RowFilter.NoOp]
@@ -239,7 +240,7 @@ def lossless_options(data: bytes) -> dict[str, object]:
     """oxipng's options for the smallest lossless file at a bounded time (quality 100): the
     filter that wins on a sample of the rows, alone, at libdeflate 12 (see the module
     docstring); oxipng's default preset when no sample can be cut (16-bit, 1-bit, APNG)."""
-    row_filter = best_filter(data, LOSSLESS_FILTERS, PROBE_DEFLATE)
+    row_filter = best_filter(data, LOSSLESS_FILTERS, FEW_COLOURS_FILTERS, PROBE_DEFLATE)
     if row_filter is None:
         return {"level": LOSSLESS_PRESET}
     return {"level": LOSSLESS_PRESET, "filter": [row_filter], "deflate": LOSSLESS_DEFLATE}

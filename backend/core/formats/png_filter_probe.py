@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import io
 
+import msgspec
 import numpy as np
 import oxipng
 from PIL import Image
 
 BAND_ROWS = 32
 SAMPLE_SHARE = 1 / 16  # of the rows; at 1/32 calla's winner (Brute, 5 % smaller) was missed
-MIN_ROWS = 128  # up to this many rows the whole image is the sample
+MIN_BANDS = 4  # a small image's few bands missed its winner: up to 4 bands, the whole image
+MAX_COLOURS = 256
 _MODES = ("RGB", "RGBA", "LA", "L", "P")
 _NO_REDUCTIONS: dict[str, object] = {
     "bit_depth_reduction": False, "color_type_reduction": False,
@@ -39,50 +41,68 @@ def _reduced(pixels: np.ndarray) -> np.ndarray:
     return pixels
 
 
-def sample_png(data: bytes) -> bytes | None:
-    """Bands of the PNG ``data``'s rows as an uncompressed PNG, in the form oxipng would write
-    the whole image in, or None when it is not an 8-bit single-frame image (16-bit, 1-bit,
-    animation) or Pillow cannot read it (oxipng reports what is wrong with the file)."""
+class Sample(msgspec.Struct, frozen=True):
+    png: bytes  # uncompressed
+    few_colours: bool  # palette, grey or at most 256 colours: 1 byte per pixel or less in oxipng
+
+
+def _bands(pixels: np.ndarray) -> np.ndarray:
+    height = pixels.shape[0]
+    bands = max(MIN_BANDS, round(height * SAMPLE_SHARE / BAND_ROWS))
+    if height <= bands * BAND_ROWS:
+        return pixels
+    starts = np.linspace(0, height - BAND_ROWS, bands).astype(int)
+    return np.concatenate([pixels[s : s + BAND_ROWS] for s in starts])
+
+
+def sample_png(data: bytes) -> Sample | None:
+    """Bands of the PNG ``data``'s rows as an uncompressed PNG, or None when it is not an
+    8-bit single-frame image (16-bit, 1-bit, animation) or Pillow cannot read it (oxipng
+    reports what is wrong with the file). A truecolour sample is in the form oxipng would write
+    the whole image in; a few-colour one is left to oxipng's reductions, as its whole image."""
     try:
         with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
             if getattr(image, "n_frames", 1) > 1 or image.mode not in _MODES:
                 return None
-            pixels = np.asarray(image)
+            few = image.mode in ("P", "L") or image.getcolors(MAX_COLOURS) is not None
+            pixels = _bands(np.asarray(image))
             palette = image.getpalette() if image.mode == "P" else None
             transparency = image.info.get("transparency")
     except (OSError, ValueError, Image.DecompressionBombError):
         return None
-    height = pixels.shape[0]
-    if height > MIN_ROWS:
-        bands = max(1, round(height * SAMPLE_SHARE / BAND_ROWS))
-        starts = np.linspace(0, height - BAND_ROWS, bands).astype(int)
-        pixels = np.concatenate([pixels[s : s + BAND_ROWS] for s in starts])
     out = io.BytesIO()
     if palette is not None:
         sample = Image.fromarray(pixels, "P")
         sample.putpalette(palette)
         options = {} if transparency is None else {"transparency": transparency}
         sample.save(out, "PNG", compress_level=0, **options)
-        return out.getvalue()
-    channels = _reduced(pixels.reshape(pixels.shape[0], pixels.shape[1], -1))
+        return Sample(out.getvalue(), few)
+    channels = pixels.reshape(pixels.shape[0], pixels.shape[1], -1)
+    if not few:
+        channels = _reduced(channels)
     mode = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}[channels.shape[2]]
     Image.fromarray(channels[..., 0] if mode == "L" else channels, mode).save(
         out, "PNG", compress_level=0)
-    return out.getvalue()
+    return Sample(out.getvalue(), few)
 
 
-def sample_size(sample: bytes, row_filter: oxipng.RowFilter, deflate: oxipng.Deflaters) -> int:
-    """Bytes of the sample compressed with one filter, no reductions (it already has its form)."""
-    return len(oxipng.optimize_from_memory(sample, level=2, filter=[row_filter], deflate=deflate,
-                                           **_NO_REDUCTIONS))
+def sample_size(sample: Sample, row_filter: oxipng.RowFilter, deflate: oxipng.Deflaters) -> int:
+    """Bytes of the sample compressed with one filter; a truecolour sample without reductions
+    (it already has its form)."""
+    reductions = {} if sample.few_colours else _NO_REDUCTIONS
+    return len(oxipng.optimize_from_memory(sample.png, level=2, filter=[row_filter],
+                                           deflate=deflate, **reductions))
 
 
-def best_filter(data: bytes, candidates: list[oxipng.RowFilter],
+def best_filter(data: bytes, truecolour: list[oxipng.RowFilter],
+                few_colours: list[oxipng.RowFilter],
                 deflate: oxipng.Deflaters) -> oxipng.RowFilter | None:
-    """The candidate that makes a sample of the PNG ``data`` smallest at ``deflate`` (the first
-    of equals), or None when no sample can be cut (``sample_png``)."""
+    """The candidate (of ``truecolour`` or ``few_colours``, by the image) that makes a sample
+    of the PNG ``data`` smallest at ``deflate`` (the first of equals), or None when no sample
+    can be cut (``sample_png``)."""
     sample = sample_png(data)
     if sample is None:
         return None
+    candidates = few_colours if sample.few_colours else truecolour
     sizes = [sample_size(sample, f, deflate) for f in candidates]
     return candidates[sizes.index(min(sizes))]
