@@ -22,6 +22,7 @@ BAND_ROWS = 32
 SAMPLE_SHARE = 1 / 16  # of the rows; at 1/32 calla's winner (Brute, 5 % smaller) was missed
 MIN_BANDS = 4  # a small image's few bands missed its winner: up to 4 bands, the whole image
 MAX_COLOURS = 256
+_BIT_DEPTH_OFFSET = 24  # in the file: signature (8), IHDR length + type (8), width, height
 _MODES = ("RGB", "RGBA", "LA", "L", "P")
 _NO_REDUCTIONS: dict[str, object] = {
     "bit_depth_reduction": False, "color_type_reduction": False,
@@ -58,8 +59,12 @@ def _bands(pixels: np.ndarray) -> np.ndarray:
 def sample_png(data: bytes) -> Sample | None:
     """Bands of the PNG ``data``'s rows as an uncompressed PNG, or None when it is not an
     8-bit single-frame image (16-bit, 1-bit, animation) or Pillow cannot read it (oxipng
-    reports what is wrong with the file). A truecolour sample is in the form oxipng would write
-    the whole image in; a few-colour one is left to oxipng's reductions, as its whole image."""
+    reports what is wrong with the file). Pillow reads 16-bit colour as 8-bit: ranking filters
+    on those bytes would not rank oxipng's. A truecolour sample is in the form oxipng would
+    write the whole image in; a few-colour one is left to oxipng's reductions, as its whole
+    image is."""
+    if len(data) <= _BIT_DEPTH_OFFSET or data[_BIT_DEPTH_OFFSET] > 8:
+        return None
     try:
         with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
             if getattr(image, "n_frames", 1) > 1 or image.mode not in _MODES:
