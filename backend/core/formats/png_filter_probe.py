@@ -3,10 +3,11 @@
 oxipng's default preset picks its filter by compressing each candidate at libdeflate level 7
 and gives only the winner the final level; the ranking at 7 is not the final level's (altai:
 Entropy wins at 7, Sub is 2.4 % smaller at 11). Its ``-o4`` compresses every candidate at the
-final level, 4x the work. Here each candidate is compressed at level 11 on a sample of the
-image, evenly spaced bands of whole rows (the filters work row by row, and deflate's window is
-32 KB, a few rows), so the ranking is close to the final level's at a fraction of the cost.
-The numbers behind the sample's size are in ``formats/png.py``'s docstring.
+final level, 4x the work. Here each candidate is compressed with near-optimal parsing
+(libdeflate 10 or more, ``PROBE_DEFLATE`` in ``formats/png.py``) on a sample of the image,
+evenly spaced bands of whole rows (the filters work row by row, and deflate's window is 32 KB,
+a few rows), so the ranking is close to the final level's at a fraction of the cost. The
+numbers behind these choices are in ``formats/png.py``'s docstring.
 """
 
 from __future__ import annotations
