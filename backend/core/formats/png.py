@@ -38,28 +38,28 @@ Decisions (measured on the bench corpus; figures in ``bench/QUALITY.md``):
   the original's whole PNG pipeline, and levels 7-9 save < 1 % more than 6. A lossless
   fallback below quality 100 gets the Entropy filter at level 6 (within 1 % of all filters
   at that level, 10x faster than the preset).
-- Quality 100 (``lossless_options``, ``python -m bench.png_lossless``, CPU seconds of one
-  oxipng thread; chosen on the tune split, checked on the held-out one): one row filter, the
-  one that wins on a sample of the rows (``png_filter_probe``: 1/16 of them, at least 4 bands
-  of 32, each candidate at libdeflate 10), compressed alone at libdeflate 12. The preset ranks
-  its four filters at libdeflate 7, and that is not the final ranking (altai: Entropy at 7,
-  Sub 2.4 % smaller at 11); ``-o4`` compresses every candidate at 12, 4x the preset's CPU.
-  One filter at 12 costs 1.0-1.6x the preset on the big files, and level 12 also raises oxipng's reduction
+- Quality 100 (``lossless_options``, ``python -m bench.png_lossless``, CPU seconds of one oxipng
+  thread; chosen on the tune split, checked on the held-out one): one row filter, the one that
+  wins on a sample of the rows (``png_filter_probe``: 1/16 of them, at least 4 bands of 32, each
+  candidate at libdeflate 10), compressed alone at libdeflate 12. The preset ranks its four
+  filters at libdeflate 7, and that is not the final ranking (altai: Entropy at 7, Sub 2.4 %
+  smaller at 11); ``-o4`` compresses every candidate at 12, 4x the preset's CPU. One filter at
+  12 costs 1.0-1.6x the preset on the big files, and level 12 also raises oxipng's reduction
   effort to its highest (palette sorting by co-occurrence: the grey-alpha wallpaper 400 KB
   against the preset's 525). Candidates: Sub, Entropy, Brute for truecolour, each the clear
   winner somewhere (altai Sub -2.4 %, calla Brute -3.4 % at 11), where Bigrams, BigEnt and
-  MinSum never beat them by more than 0.1 %; None, Entropy, Brute for palette, grey and
-  <= 256 colours, whose sample goes through oxipng's reductions as the whole image does (a
-  truecolour sample is reduced here: a few bands could make a palette the image has not).
-  A sample of 1/32 missed calla's winner; ranking at libdeflate 11 picked the same filters
-  but three, for 0.05 % fewer bytes on the tune split and 1.6x the probe's CPU (16.4 against
-  10.3 s over the bench files). Run of 2026-12-03 (load 4-8): tune split 17.29 % saved at
-  1.28x the preset's CPU (o4 17.17 % at 4.05x); held-out 19.94 % at 1.64x (o4 20.00 % at
-  4.71x: not met there, calla and cascade are Brute at 12, 2.0x and 1.4x the preset); all
-  corpus PNGs 18.06 % at 1.39x (o4 17.98 % at 4.26x); synthetic 4.36 % at 2.13x, o4's
-  savings (the 12 MP gradient, 18 % smaller at 12); every file 15.30 % at 1.48x (o4 15.25 %).
-  16-bit, 1-bit and animated PNGs keep the preset (Pillow reads 16-bit colour as 8-bit, so a
-  sample would rank other bytes). Pixels are identical on every file.
+  MinSum never beat them by more than 0.1 %; None, Entropy, Brute for palette, grey and <= 256
+  colours, whose sample goes through oxipng's reductions as the whole image does (a truecolour
+  sample is reduced here: a few bands could make a palette the image has not). A sample of 1/32
+  missed calla's winner; ranking at libdeflate 11 picked the same filters but three, for 0.05 %
+  fewer bytes on the tune split and 1.6x the probe's CPU (16.4 against 10.3 s over the bench
+  files). Run of 2026-12-03 (load 4-8): tune split 17.29 % saved at 1.28x the preset's CPU (o4
+  17.17 % at 4.05x); held-out 19.94 % at 1.64x (o4 20.00 % at 4.71x: not met there, calla and
+  cascade are Brute at 12, 2.0x and 1.4x the preset); all corpus PNGs 18.06 % at 1.39x (o4 17.98
+  % at 4.26x); synthetic 4.36 % at 2.13x, o4's savings (the 12 MP gradient, 18 % smaller at 12);
+  every file 15.30 % at 1.48x (o4 15.25 %). 16-bit, 1-bit and animated PNGs keep the preset
+  (Pillow reads 16-bit colour as 8-bit, so a sample would rank other bytes). Pixels are
+  identical on every file.
 - oxipng's palette sorting is skipped for palettes libimagequant made. On the 11 palette images
   of the bench corpus it took 1.03 s of CPU against 0.32 s without, for 0.03 % fewer bytes,
   and it ran its trials on a second thread next to the main one, so a worker used ~1.45 cores
