@@ -19,7 +19,7 @@ import oxipng
 import pytest
 from PIL import Image
 
-from backend.core.formats import png
+from backend.core.formats import png, png_filter_probe
 from backend.core.pipeline import optimize_file
 from backend.types import ImageSettings, QualitySettings
 from tests.conftest import load_real, transparent_logo
@@ -137,31 +137,59 @@ def test_the_test_decoder_reads_what_oxipng_filters() -> None:
     assert np.array_equal(_raw_samples(filtered), samples)
 
 
+def _png_bytes(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
 @pytest.mark.parametrize(("kind", "few"), [
     ("photo", False), ("rgba artwork", False), ("palette with transparency", True),
     ("grey", True), ("grey alpha, few levels", True), ("rgb, few colours", True)])
-def test_few_colours_tells_palette_grey_and_few_colour_images_from_truecolour(
+def test_the_sample_tells_palette_grey_and_few_colour_images_from_truecolour(
     kind: str, few: bool
 ) -> None:
-    out = io.BytesIO()
-    KINDS[kind]().save(out, "PNG")
-    assert png.few_colours(out.getvalue()) is few
+    sample = png_filter_probe.sample_png(_png_bytes(KINDS[kind]()))
+    assert sample is not None
+    assert sample.few_colours is few
 
 
-def test_sixteen_bit_colour_is_not_taken_for_few_colours() -> None:
-    flat = np.full((16, 16, 3), 4112, np.uint16)  # one colour, but 16 bits per sample
-    assert png.few_colours(_png16_rgb(flat)) is False
+def test_a_tall_opaque_photos_sample_is_bands_of_its_rows_without_the_alpha() -> None:
+    photo = load_real("astronaut").resize((300, 2048)).convert("RGBA")  # alpha all opaque
+    sample = png_filter_probe.sample_png(_png_bytes(photo))
+    assert sample is not None
+    with Image.open(io.BytesIO(sample.png)) as im:
+        assert im.mode == "RGB"  # as oxipng writes the whole image
+        assert im.size == (300, 4 * png_filter_probe.BAND_ROWS)  # 1/16 of 2048 rows
+        first_band = np.asarray(im)[: png_filter_probe.BAND_ROWS]
+    top = np.asarray(photo.convert("RGB"))[: png_filter_probe.BAND_ROWS]
+    assert np.array_equal(first_band, top)
 
 
-@pytest.mark.parametrize("kind", ["grey alpha, few levels", "rgb, few colours"])
-def test_few_colour_images_get_the_highest_reduction_effort_and_no_bigger_file(
-    kind: str,
+def test_sixteen_bit_colour_gets_the_preset() -> None:
+    photo = np.asarray(load_real("coffee").resize((64, 48)), dtype=np.uint16) * 257 + 5
+    assert png.lossless_options(_png16_rgb(photo)) == {"level": png.LOSSLESS_PRESET}
+
+
+@pytest.mark.parametrize("image", ["logo", "rocket.jpg"])
+def test_the_probe_picks_the_filter_that_makes_the_whole_image_smallest(image: str) -> None:
+    data = _png_bytes(load_real(image))
+    sizes = {f: len(oxipng.optimize_from_memory(data, level=png.LOSSLESS_PRESET, filter=[f],
+                                                deflate=png.LOSSLESS_DEFLATE))
+             for f in png.LOSSLESS_FILTERS}
+    assert png.lossless_options(data)["filter"] == [min(sizes, key=sizes.__getitem__)]
+
+
+@pytest.mark.parametrize(("make", "at_most"), [
+    (lambda: load_real("logo"), 0.985), (lambda: load_real("rocket.jpg"), 0.992),
+    (_few_colour_screen, 0.95)])
+def test_quality_100_is_smaller_than_the_preset_with_every_pixel_kept(
+    make: Callable[[], Image.Image], at_most: float
 ) -> None:
-    out = io.BytesIO()
-    KINDS[kind]().save(out, "PNG")
-    data = out.getvalue()
+    data = _png_bytes(make())
     options = png.lossless_options(data)
-    assert options["deflate"] == png.FEW_COLOURS_DEFLATE
+    assert options["deflate"] == png.LOSSLESS_DEFLATE
     ours = oxipng.optimize_from_memory(data, **options)
-    assert len(ours) <= len(oxipng.optimize_from_memory(data, level=png.LOSSLESS_PRESET))
+    preset = oxipng.optimize_from_memory(data, level=png.LOSSLESS_PRESET)
+    assert len(ours) <= at_most * len(preset)
     assert np.array_equal(_decoded(ours), _decoded(data))

@@ -38,16 +38,28 @@ Decisions (measured on the bench corpus; figures in ``bench/QUALITY.md``):
   the original's whole PNG pipeline, and levels 7-9 save < 1 % more than 6. A lossless
   fallback below quality 100 gets the Entropy filter at level 6 (within 1 % of all filters
   at that level, 10x faster than the preset).
-- Quality 100 (``lossless_options``, ``python -m bench.png_lossless``): oxipng's default preset,
-  except for images of at most 256 colours (palette, grey up to 8 bits, or RGB/RGBA/LA holding
-  few colours, counted by decoding the file: 0.05-0.09 s/MP), which get libdeflate 12. That level
-  also raises oxipng's reduction effort to its highest, and there palette sorting by
-  co-occurrence is what counts: the grey-alpha wallpaper of 130 colours shrinks 25 % more
-  than with the preset (392 against 525 KB; the UI screenshot 7 %), at 3-7x the preset's time
-  on cheap 1-byte-per-pixel data. On the corpus PNGs this saves 16.76 % of the input at 1.19x
-  the preset's time, against 16.08 % at 1.00x; oxipng ``-o4`` saves 17.98 % at 9.8x and
-  libdeflate 12 for every image 17.34 % at 2.05x: the issue's target (o4's savings at <= 1.5x)
-  is not met. Adding the Brute filter saved 0.7 % more for 2.1x the time.
+- Quality 100 (``lossless_options``, ``python -m bench.png_lossless``, CPU seconds of one oxipng
+  thread; chosen on the tune split, checked on the held-out one): one row filter, the one that
+  wins on a sample of the rows (``png_filter_probe``: 1/16 of them, at least 4 bands of 32, each
+  candidate at libdeflate 10), compressed alone at libdeflate 12. The preset ranks its four
+  filters at libdeflate 7, and that is not the final ranking (altai: Entropy at 7, Sub 2.4 %
+  smaller at 11); ``-o4`` compresses every candidate at 12, 4x the preset's CPU. One filter at
+  12 costs 1.0-1.6x the preset on the big files, and level 12 also raises oxipng's reduction
+  effort to its highest (palette sorting by co-occurrence: the grey-alpha wallpaper 400 KB
+  against the preset's 525). Candidates: Sub, Entropy, Brute for truecolour, each the clear
+  winner somewhere (altai Sub -2.4 %, calla Brute -3.4 % at 11), where Bigrams, BigEnt and
+  MinSum never beat them by more than 0.1 %; None, Entropy, Brute for palette, grey and <= 256
+  colours, whose sample goes through oxipng's reductions as the whole image does (a truecolour
+  sample is reduced here: a few bands could make a palette the image has not). A sample of 1/32
+  missed calla's winner; ranking at libdeflate 11 picked the same filters but three, for 0.05 %
+  fewer bytes on the tune split and 1.6x the probe's CPU (16.4 against 10.3 s over the bench
+  files). Run of 2026-12-03 (load 4-8): tune split 17.29 % saved at 1.28x the preset's CPU (o4
+  17.17 % at 4.05x); held-out 19.94 % at 1.64x (o4 20.00 % at 4.71x: not met there, calla and
+  cascade are Brute at 12, 2.0x and 1.4x the preset); all corpus PNGs 18.06 % at 1.39x (o4 17.98
+  % at 4.26x); synthetic 4.36 % at 2.13x, o4's savings (the 12 MP gradient, 18 % smaller at 12);
+  every file 15.30 % at 1.48x (o4 15.25 %). 16-bit, 1-bit and animated PNGs keep the preset
+  (Pillow reads 16-bit colour as 8-bit, so a sample would rank other bytes). Pixels are
+  identical on every file.
 - oxipng's palette sorting is skipped for palettes libimagequant made. On the 11 palette images
   of the bench corpus it took 1.03 s of CPU against 0.32 s without, for 0.03 % fewer bytes,
   and it ran its trials on a second thread next to the main one, so a worker used ~1.45 cores
@@ -82,6 +94,7 @@ import oxipng  # after the thread count: rayon reads it when its pool starts
 from PIL import Image, PngImagePlugin
 
 from backend.core.error_map import decoding
+from backend.core.formats.png_filter_probe import best_filter
 from backend.core.formats.quantize import quantize
 from backend.core.picture import EncodeRequest, Picture
 from backend.core.quality_scorer import Scorer
@@ -98,15 +111,17 @@ PALETTE_HEADROOM = 10
 SEARCH_TOLERANCE = 3  # libimagequant quality points the search may stop short of the fewest colours
 LOSSLESS_PRESET = 2  # oxipng's default preset, the base of every pass
 FAST_DEFLATE = oxipng.Deflaters.libdeflater(6)
-# libdeflate 12 also raises oxipng's reduction effort to its highest (palette sorting by
-# co-occurrence, indexed to grey, bit depth of the palette form): see the module docstring.
-FEW_COLOURS_DEFLATE = oxipng.Deflaters.libdeflater(12)
+# Quality 100: the filters a sample of the rows chooses among at PROBE_DEFLATE, the winner
+# alone compressed at LOSSLESS_DEFLATE, which also raises oxipng's reduction effort to its
+# highest (palette sorting by co-occurrence, indexed to grey): see the module docstring.
+LOSSLESS_FILTERS = [oxipng.RowFilter.Sub, oxipng.RowFilter.Entropy, oxipng.RowFilter.Brute]
+FEW_COLOURS_FILTERS = [oxipng.RowFilter.NoOp, oxipng.RowFilter.Entropy, oxipng.RowFilter.Brute]
+PROBE_DEFLATE = oxipng.Deflaters.libdeflater(10)
+LOSSLESS_DEFLATE = oxipng.Deflaters.libdeflater(12)
 _PALETTE_FILTERS = [oxipng.RowFilter.NoOp]
 _TRUECOLOR_FILTERS = [oxipng.RowFilter.Entropy]
-_BIT_DEPTH_OFFSET = 24  # in the file: signature (8), IHDR length + type (8), width, height
-_COLOUR_TYPE_OFFSET = 25
+_COLOUR_TYPE_OFFSET = 25  # in the file: signature (8), IHDR length + type (8), width, height, depth
 _PALETTE_COLOUR_TYPE = 3
-_GREY_COLOUR_TYPE = 0
 
 
 def min_palette_score(quality: int) -> float:
@@ -233,28 +248,14 @@ def write_png(picture: Picture, frames: list[Image.Image], req: EncodeRequest) -
     return out.getvalue()
 
 
-def few_colours(data: bytes) -> bool:
-    """Whether the PNG ``data`` holds at most 256 colours (palette, grey up to 8 bits, or fewer
-    colours than a palette holds), so oxipng can write it as 1 byte per pixel or less."""
-    if len(data) <= _COLOUR_TYPE_OFFSET:
-        return False
-    depth, colour_type = data[_BIT_DEPTH_OFFSET], data[_COLOUR_TYPE_OFFSET]
-    if colour_type == _PALETTE_COLOUR_TYPE or (colour_type == _GREY_COLOUR_TYPE and depth <= 8):
-        return True
-    if depth > 8:
-        return False  # 16-bit channels stay 16-bit: no palette can hold them exactly
-    try:
-        with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
-            return image.getcolors(MAX_COLORS) is not None
-    except (OSError, ValueError, Image.DecompressionBombError):
-        return False  # oxipng reports what is wrong with the file
-
-
 def lossless_options(data: bytes) -> dict[str, object]:
-    """oxipng's options for the smallest lossless file at a bounded time (quality 100)."""
-    if few_colours(data):
-        return {"level": LOSSLESS_PRESET, "deflate": FEW_COLOURS_DEFLATE}
-    return {"level": LOSSLESS_PRESET}
+    """oxipng's options for the smallest lossless file at a bounded time (quality 100): the
+    filter that wins on a sample of the rows, alone, at libdeflate 12 (see the module
+    docstring); oxipng's default preset when no sample can be cut (16-bit, 1-bit, APNG)."""
+    row_filter = best_filter(data, LOSSLESS_FILTERS, FEW_COLOURS_FILTERS, PROBE_DEFLATE)
+    if row_filter is None:
+        return {"level": LOSSLESS_PRESET}
+    return {"level": LOSSLESS_PRESET, "filter": [row_filter], "deflate": LOSSLESS_DEFLATE}
 
 
 def _compression(data: bytes, req: EncodeRequest) -> dict[str, object]:
