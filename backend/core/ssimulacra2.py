@@ -23,7 +23,8 @@ this replaced took ~1.8 s):
 
 - The per-pixel work (XYB, the 2x2 downsampling, the blurs, the maps and their sums) runs in C
   (``ssimulacra2_kernels.c``, compiled once into the app's cache: ``ssimulacra2_native.py``);
-  the numpy path below scores wherever no C compiler is found, to within 0.002 of it (tested).
+  the same steps in numpy (``_NumpyKernels``) score wherever no C compiler is found, within
+  0.002 of it (tested). ``_kernels()`` picks one set once; a ``Reference`` keeps it.
   Measured by ``python -m bench.metric_speed``.
 - The blur is libjxl's recursive Gaussian (Charalampidis 2016) taken as the 9-tap FIR it equals
   in exact arithmetic (its impulse response, zero outside the image, no renormalisation at the
@@ -161,43 +162,6 @@ def _srgb_to_linear(v: np.ndarray) -> np.ndarray:
                     ((v + _F32(0.055)) / _F32(1.055)) ** _F32(2.4)).astype(np.float32)
 
 
-def _downsample(linear: np.ndarray) -> np.ndarray:
-    """2x2 box average of a (3, H, W) image, repeating the last row/column of an odd side."""
-    lib = _kernels()
-    if lib is not None:
-        return ssimulacra2_native.downsample(lib, linear)
-    _, h, w = linear.shape
-    if h % 2 or w % 2:
-        linear = np.pad(linear, ((0, 0), (0, h % 2), (0, w % 2)), mode="edge")
-    c, ph, pw = linear.shape
-    pairs = linear.reshape(c, ph // 2, 2, pw).sum(axis=2, dtype=np.float32)
-    return pairs.reshape(c, ph // 2, pw // 2, 2).sum(axis=3, dtype=np.float32) * _F32(0.25)
-
-
-def _positive_xyb(linear: np.ndarray) -> np.ndarray:
-    """libjxl's XYB of linear sRGB (3, H, W), shifted and scaled into about 0..1
-    ("MakePositiveXYB") so pixel differences stay below 1, as the SSIM formula needs."""
-    lib = _kernels()
-    if lib is not None:
-        return ssimulacra2_native.xyb(lib, linear, _OPSIN, float(_BIAS), float(_NEG_BIAS_CBRT))
-    mixed = np.tensordot(_OPSIN, linear, axes=1)
-    mixed += _BIAS
-    # Mixed values are non-negative for in-gamut input; libjxl clamps for wide gamut.
-    np.maximum(mixed, _F32(0.0), out=mixed)
-    cube = np.cbrt(mixed, out=mixed)
-    cube += _NEG_BIAS_CBRT
-    out = np.empty_like(cube)
-    np.subtract(cube[0], cube[1], out=out[0])
-    out[0] *= _F32(0.5 * 14.0)
-    out[0] += _F32(0.42)
-    np.add(cube[0], cube[1], out=out[1])
-    out[1] *= _F32(0.5)
-    np.subtract(cube[2], out[1], out=out[2])
-    out[2] += _F32(0.55)
-    out[1] += _F32(0.01)
-    return out
-
-
 def _sums(error: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per channel of a (3, H, W) float32 error map: the sum of its values and of their fourth
     powers (float64)."""
@@ -216,26 +180,6 @@ class _ScaleReference:
     sigma: np.ndarray  # blur(img1^2) - mu1^2
 
 
-def _prepare_scale(xyb: np.ndarray) -> _ScaleReference:
-    lib = _kernels()
-    if lib is not None:
-        return _ScaleReference(xyb, *ssimulacra2_native.reference(lib, xyb, _kernel()))
-    height, width = xyb.shape[1:]
-    mu, sigma = np.empty_like(xyb), np.empty_like(xyb)
-    for rows, window, inner in _strips(height, width):
-        part = xyb[:, window]
-        blurred = _blur(np.concatenate([part, part * part]))
-        strip_mu = blurred[:3, inner]
-        mu[:, rows] = strip_mu
-        sigma[:, rows] = blurred[3:, inner] - strip_mu * strip_mu
-    return _ScaleReference(xyb, mu, sigma)
-
-
-def _kernels() -> ctypes.CDLL | None:
-    """The C kernels when they could be built here (``ssimulacra2_native``), else None."""
-    return ssimulacra2_native.kernels()
-
-
 def _strips(height: int, width: int) -> list[tuple[slice, slice, slice]]:
     """Strips of about ``STRIP_PIXELS``: (its rows, the rows its blur reads: ``_HALO`` more on
     each side within the image, its rows within those)."""
@@ -249,56 +193,135 @@ def _strips(height: int, width: int) -> list[tuple[slice, slice, slice]]:
     return out
 
 
-def _scale_norms(ref: _ScaleReference, img2: np.ndarray) -> np.ndarray:
+class _NumpyKernels:
+    """The per-pixel steps in numpy: what scores where the C kernels cannot be built (within
+    0.002 of them, tested). ``_NativeKernels`` replaces each step by its C counterpart."""
+
+    def linear_of_bytes(self, pixels: np.ndarray, background: float | None) -> np.ndarray | None:
+        """Linear RGB of (H, W, 3|4) uint8 pixels in one pass, or None when these kernels
+        cannot (the caller then goes through ``_as_float``)."""
+        return None
+
+    def downsample(self, linear: np.ndarray) -> np.ndarray:
+        """2x2 box average of a (3, H, W) image, repeating the last row/column of an odd side."""
+        _, h, w = linear.shape
+        if h % 2 or w % 2:
+            linear = np.pad(linear, ((0, 0), (0, h % 2), (0, w % 2)), mode="edge")
+        c, ph, pw = linear.shape
+        pairs = linear.reshape(c, ph // 2, 2, pw).sum(axis=2, dtype=np.float32)
+        return pairs.reshape(c, ph // 2, pw // 2, 2).sum(axis=3, dtype=np.float32) * _F32(0.25)
+
+    def positive_xyb(self, linear: np.ndarray) -> np.ndarray:
+        """libjxl's XYB of linear sRGB (3, H, W), shifted and scaled into about 0..1
+        ("MakePositiveXYB") so pixel differences stay below 1, as the SSIM formula needs."""
+        mixed = np.tensordot(_OPSIN, linear, axes=1)
+        mixed += _BIAS
+        # Mixed values are non-negative for in-gamut input; libjxl clamps for wide gamut.
+        np.maximum(mixed, _F32(0.0), out=mixed)
+        cube = np.cbrt(mixed, out=mixed)
+        cube += _NEG_BIAS_CBRT
+        out = np.empty_like(cube)
+        np.subtract(cube[0], cube[1], out=out[0])
+        out[0] *= _F32(0.5 * 14.0)
+        out[0] += _F32(0.42)
+        np.add(cube[0], cube[1], out=out[1])
+        out[1] *= _F32(0.5)
+        np.subtract(cube[2], out[1], out=out[2])
+        out[2] += _F32(0.55)
+        out[1] += _F32(0.01)
+        return out
+
+    def reference(self, xyb: np.ndarray) -> _ScaleReference:
+        """The reference's side of one scale."""
+        height, width = xyb.shape[1:]
+        mu, sigma = np.empty_like(xyb), np.empty_like(xyb)
+        for rows, window, inner in _strips(height, width):
+            part = xyb[:, window]
+            blurred = _blur(np.concatenate([part, part * part]))
+            strip_mu = blurred[:3, inner]
+            mu[:, rows] = strip_mu
+            sigma[:, rows] = blurred[3:, inner] - strip_mu * strip_mu
+        return _ScaleReference(xyb, mu, sigma)
+
+    def sums(self, ref: _ScaleReference, img2: np.ndarray) -> np.ndarray:
+        """The (channel, norm, map) sums of one scale's maps (norm 0: values, 1: fourth
+        powers), worked out strip by strip (see the module docstring): each strip is blurred
+        with ``_HALO`` rows of its neighbours, so its rows come out as they would from the
+        whole plane."""
+        height, width = img2.shape[1:]
+        sums = np.zeros((3, 2, 3))
+        for rows, window, inner in _strips(height, width):
+            img1 = ref.xyb[:, window]
+            distorted = img2[:, window]
+            blurred = _blur(np.concatenate([distorted, distorted * distorted, img1 * distorted]))
+            mu2, blur22, blur12 = (blurred[:3, inner], blurred[3:6, inner], blurred[6:, inner])
+            mu1 = ref.mu[:, rows]
+            sigma22 = blur22 - mu2 * mu2
+            sigma12 = blur12 - mu1 * mu2
+            # SSIM without the luminance denominator (mu1^2 + mu2^2): the values are already
+            # perceptually uniform, so darks should not weigh more than brights.
+            diff = mu1 - mu2
+            num_m = _F32(1.0) - diff * diff
+            num_s = sigma12 * _F32(2.0) + _C2
+            denom_s = ref.sigma[:, rows] + sigma22 + _C2
+            ssim_error = _F32(1.0) - num_m * num_s / denom_s
+            np.maximum(ssim_error, _F32(0.0), out=ssim_error)
+
+            # > 0: the distorted image has an edge where the original is smooth (ringing,
+            # banding, blocking); < 0: the original's edge is gone (blurring, smearing).
+            d1 = np.abs(distorted[:, inner] - mu2)
+            d1 += _F32(1.0)
+            edge = np.abs(img1[:, inner] - mu1)
+            edge += _F32(1.0)
+            d1 /= edge
+            d1 -= _F32(1.0)
+            for index, error in enumerate((ssim_error, np.maximum(d1, _F32(0.0)),
+                                           np.maximum(-d1, _F32(0.0)))):
+                total, fourth = _sums(error)
+                sums[:, 0, index] += total
+                sums[:, 1, index] += fourth
+        return sums
+
+class _NativeKernels(_NumpyKernels):
+    """The same steps in C (``ssimulacra2_native``)."""
+
+    def __init__(self, lib: ctypes.CDLL) -> None:
+        self._lib = lib
+
+    def linear_of_bytes(self, pixels: np.ndarray, background: float | None) -> np.ndarray:
+        return ssimulacra2_native.linear(self._lib, pixels, _linear_table(), _fine_table(),
+                                         background)
+
+    def downsample(self, linear: np.ndarray) -> np.ndarray:
+        return ssimulacra2_native.downsample(self._lib, linear)
+
+    def positive_xyb(self, linear: np.ndarray) -> np.ndarray:
+        return ssimulacra2_native.xyb(self._lib, linear, _OPSIN, float(_BIAS),
+                                      float(_NEG_BIAS_CBRT))
+
+    def reference(self, xyb: np.ndarray) -> _ScaleReference:
+        return _ScaleReference(xyb, *ssimulacra2_native.reference(self._lib, xyb, _kernel()))
+
+    def sums(self, ref: _ScaleReference, img2: np.ndarray) -> np.ndarray:
+        return ssimulacra2_native.sums(self._lib, ref.xyb, ref.mu, ref.sigma, img2, _kernel())
+
+
+@cache
+def _kernels() -> _NumpyKernels:
+    """The C kernels when they could be built here, else the numpy ones."""
+    lib = ssimulacra2_native.kernels()
+    return _NumpyKernels() if lib is None else _NativeKernels(lib)
+
+
+def _scale_norms(kernels: _NumpyKernels, ref: _ScaleReference, img2: np.ndarray) -> np.ndarray:
     """The 18 norms of one scale as (channel, norm, map): map 0 is 1 - SSIM', 1 ringing,
     2 blurring."""
-    lib = _kernels()
-    sums = (_numpy_sums(ref, img2) if lib is None else ssimulacra2_native.sums(
-        lib, ref.xyb, ref.mu, ref.sigma, img2, _kernel()))
+    sums = kernels.sums(ref, img2)
     pixels = img2.shape[1] * img2.shape[2]
     out = np.empty((3, 2, 3))
     out[:, 0] = sums[:, 0] / pixels
     out[:, 1] = np.sqrt(np.sqrt(sums[:, 1] / pixels))
     return out
-
-
-def _numpy_sums(ref: _ScaleReference, img2: np.ndarray) -> np.ndarray:
-    """The (channel, norm, map) sums of one scale's maps (norm 0: values, 1: fourth powers),
-    worked out strip by strip (see the module docstring): each strip is blurred with
-    ``_HALO`` rows of its neighbours, so its rows come out as they would from the whole plane."""
-    height, width = img2.shape[1:]
-    sums = np.zeros((3, 2, 3))
-    for rows, window, inner in _strips(height, width):
-        img1 = ref.xyb[:, window]
-        distorted = img2[:, window]
-        blurred = _blur(np.concatenate([distorted, distorted * distorted, img1 * distorted]))
-        mu2, blur22, blur12 = (blurred[:3, inner], blurred[3:6, inner], blurred[6:, inner])
-        mu1 = ref.mu[:, rows]
-        sigma22 = blur22 - mu2 * mu2
-        sigma12 = blur12 - mu1 * mu2
-        # SSIM without the luminance denominator (mu1^2 + mu2^2): the values are already
-        # perceptually uniform, so darks should not weigh more than brights.
-        diff = mu1 - mu2
-        num_m = _F32(1.0) - diff * diff
-        num_s = sigma12 * _F32(2.0) + _C2
-        denom_s = ref.sigma[:, rows] + sigma22 + _C2
-        ssim_error = _F32(1.0) - num_m * num_s / denom_s
-        np.maximum(ssim_error, _F32(0.0), out=ssim_error)
-
-        # > 0: the distorted image has an edge where the original is smooth (ringing,
-        # banding, blocking); < 0: the original's edge is gone (blurring, smearing).
-        d1 = np.abs(distorted[:, inner] - mu2)
-        d1 += _F32(1.0)
-        edge = np.abs(img1[:, inner] - mu1)
-        edge += _F32(1.0)
-        d1 /= edge
-        d1 -= _F32(1.0)
-        for index, error in enumerate((ssim_error, np.maximum(d1, _F32(0.0)),
-                                       np.maximum(-d1, _F32(0.0)))):
-            total, fourth = _sums(error)
-            sums[:, 0, index] += total
-            sums[:, 1, index] += fourth
-    return sums
 
 
 def _score(scales: list[np.ndarray]) -> float:
@@ -321,7 +344,7 @@ def _score(scales: list[np.ndarray]) -> float:
     return 100.0 - 10.0 * total**0.6276336467831387
 
 
-def _pyramid(linear: np.ndarray) -> list[np.ndarray]:
+def _pyramid(kernels: _NumpyKernels, linear: np.ndarray) -> list[np.ndarray]:
     """Linear RGB at each scale libjxl scores (it checks the size of the previous scale, so the
     last one may be under 8 px)."""
     levels = []
@@ -329,7 +352,7 @@ def _pyramid(linear: np.ndarray) -> list[np.ndarray]:
         if min(linear.shape[1:]) < MIN_SIDE:
             break
         if scale:
-            linear = _downsample(linear)
+            linear = kernels.downsample(linear)
         levels.append(linear)
     return levels
 
@@ -390,16 +413,18 @@ def _fine_table() -> np.ndarray:
 
 
 class _Source:
-    """An image's pixels, turned into linear RGB on demand: by the C kernels for 8-bit RGB and
-    RGBA (what Auto quality scores), else through ``_as_float``."""
+    """An image's pixels, turned into linear RGB on demand: 8-bit RGB and RGBA (what Auto
+    quality scores) in one pass where the kernels can, else through ``_as_float``."""
 
-    def __init__(self, image: ImageLike) -> None:
+    def __init__(self, image: ImageLike, kernels: _NumpyKernels) -> None:
         if isinstance(image, Image.Image) and image.mode in ("RGB", "RGBA"):
             image = np.asarray(image)
-        self._lib = _kernels()
+        self._kernels = kernels
         self._packed: np.ndarray | None = None
-        if (self._lib is not None and isinstance(image, np.ndarray) and image.dtype == np.uint8
-                and image.ndim == 3 and image.shape[2] in (3, 4)):
+        self._srgb: np.ndarray | None = None
+        self._alpha: np.ndarray | None = None
+        if (isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3
+                and image.shape[2] in (3, 4)):
             self._packed = image
             self.shape: tuple[int, ...] = (3, *image.shape[:2])
             self.has_alpha = image.shape[2] == 4
@@ -410,9 +435,13 @@ class _Source:
 
     def linear(self, background: float | None) -> np.ndarray:
         """Linear RGB (3, H, W), composited on ``background`` first if it has alpha."""
-        if self._packed is not None and self._lib is not None:
-            return ssimulacra2_native.linear(self._lib, self._packed, _linear_table(),
-                                             _fine_table(), background)
+        if self._packed is not None:
+            done = self._kernels.linear_of_bytes(self._packed, background)
+            if done is not None:
+                return done
+            self._srgb, self._alpha, _ = _as_float(self._packed)
+            self._packed = None
+        assert self._srgb is not None  # set above or at construction
         return _linear(self._srgb, self._alpha, background)
 
 
@@ -426,7 +455,8 @@ class Reference:
     """An original, prepared once to score any number of distorted versions of it."""
 
     def __init__(self, image: ImageLike | _Source) -> None:
-        source = image if isinstance(image, _Source) else _Source(image)
+        self._kernels = _kernels()
+        source = image if isinstance(image, _Source) else _Source(image, self._kernels)
         if min(source.shape[1:]) < MIN_SIDE:
             raise ValueError(f"SSIMULACRA2 needs at least {MIN_SIDE}x{MIN_SIDE} pixels, got "
                              f"{source.shape[2]}x{source.shape[1]}")
@@ -434,17 +464,20 @@ class Reference:
         # With alpha, transparent pixels must look alike on a dark and on a bright page; libjxl's
         # tool only looks at the original's alpha (a distorted alpha without it goes on grey).
         self._backgrounds: tuple[float | None, ...] = (0.1, 0.9) if source.has_alpha else (None,)
-        self._scales = [[_prepare_scale(_positive_xyb(level))
-                         for level in _pyramid(source.linear(bg))] for bg in self._backgrounds]
+        kernels = self._kernels
+        self._scales = [[kernels.reference(kernels.positive_xyb(level))
+                         for level in _pyramid(kernels, source.linear(bg))]
+                        for bg in self._backgrounds]
 
     def score(self, distorted: ImageLike | _Source) -> float:
         """SSIMULACRA2 of ``distorted`` (the same size) against this original."""
-        source = distorted if isinstance(distorted, _Source) else _Source(distorted)
+        kernels = self._kernels
+        source = distorted if isinstance(distorted, _Source) else _Source(distorted, kernels)
         _same_size(self._source, source)
         scores = []
         for bg, prepared in zip(self._backgrounds, self._scales, strict=True):
-            levels = _pyramid(source.linear(0.5 if bg is None else bg))
-            scores.append(_score([_scale_norms(ref, _positive_xyb(level))
+            levels = _pyramid(kernels, source.linear(0.5 if bg is None else bg))
+            scores.append(_score([_scale_norms(kernels, ref, kernels.positive_xyb(level))
                                   for ref, level in zip(prepared, levels, strict=True)]))
         return float(min(scores))
 
@@ -452,6 +485,7 @@ class Reference:
 def ssimulacra2(reference: ImageLike, distorted: ImageLike) -> float:
     """SSIMULACRA2 score of ``distorted`` against ``reference`` (100 = identical), as libjxl's
     ``ssimulacra2`` tool computes it. Both must be the same size, at least 8x8 pixels."""
-    first, second = _Source(reference), _Source(distorted)
+    kernels = _kernels()
+    first, second = _Source(reference, kernels), _Source(distorted, kernels)
     _same_size(first, second)
     return Reference(first).score(second)
