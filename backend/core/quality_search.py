@@ -145,6 +145,7 @@ class _AutoSearch:
     scorer: Scorer
     target: float
     guesses: Guesses
+    sample_offset: float = 0.0  # the encoder's ``auto_sample_offset``
     sample_scores: dict[int, float] = field(default_factory=dict)
     full_scores: dict[int, float] = field(default_factory=dict)
 
@@ -171,9 +172,10 @@ class _AutoSearch:
         return HIGHEST if answer > top and hi == HIGHEST else answer
 
     def first(self) -> int:
-        """The sample's answer to the level's target."""
-        return min(self.search(self.target, LOWEST, HIGHEST, _guess(self.target, self.guesses)),
-                   HIGHEST)
+        """The sample's answer to the level's target, aimed the encoder's ``auto_sample_offset``
+        above it when the sample is not the whole image."""
+        aim = self.target + (self.sample_offset if self.scorer.sampled else 0.0)
+        return min(self.search(aim, LOWEST, HIGHEST, _guess(self.target, self.guesses)), HIGHEST)
 
     def sample_bytes(self, quality: int) -> int:
         return len(self.sample_trials(quality))
@@ -248,7 +250,8 @@ def choose(picture: Picture, request: EncodeRequest, encoder: Encoder, goal: Goa
             whole = trials_for(picture, req)
             searches.append(_AutoSearch(req, whole, whole if sample_picture is None else
                                         trials_for(sample_picture, req), scorer,
-                                        goal.auto_target, encoder.auto_guess or GUESS))
+                                        goal.auto_target, encoder.auto_guess or GUESS,
+                                        encoder.auto_sample_offset))
         # The setting whose sample file is smallest at its answer: the sample predicts the
         # whole file's bytes as it predicts its score.
         answers = [(search.first(), search) for search in searches]

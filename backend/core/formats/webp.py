@@ -33,6 +33,8 @@ LOSSLESS_EFFORT = 75
 # Auto quality's first guess per target: the medians of its WebP answers on the bench corpus
 # (``python -m bench.auto_quality``, both splits: a guess changes the time, not the answer).
 AUTO_GUESS = ((90.0, 96), (85.0, 93), (80.0, 89), (70.0, 80))
+# Auto quality's sample search aims this far above the target (see the module docstring).
+AUTO_SAMPLE_OFFSET = 0.5
 
 
 def encode(picture: Picture, req: EncodeRequest) -> bytes:
