@@ -15,7 +15,14 @@ Decisions (the SPEC and issue 13 leave these open):
   and the search runs again on known scores. At most ``CONFIRMATIONS`` whole-image scores are
   spent going lower; a whole-image miss always goes on upwards, so the output reaches the
   target (unless even quality 100 does not, when 100 is the answer and its score is reported).
-  Images up to ``SAMPLE_ABOVE`` pixels are searched whole. An encoder that names chroma modes
+  Images up to ``SAMPLE_ABOVE`` pixels are searched whole. On a sampled image the sample
+  search aims the encoder's ``auto_sample_offset`` above the target: where the mosaic reads an
+  encoder higher than its whole file (WebP: by 1.0 at the tune split's answers), a search aimed
+  at the target itself has its first confirmation fail about half the time and pay another
+  whole-image encode going up (for WebP the whole-image encodes are most of Auto quality's
+  time; figures in ``formats/webp.py``). The offset is encoder data, 0 unless declared; the
+  corrected searches after a confirmation use the measured offset instead. An encoder that names
+  chroma modes
   to compare (``AUTO_CHROMA``: JPEG's 4:2:0 and 4:4:4), with chroma left to "auto", is searched
   once per mode on the sample; the mode whose sample file is smallest at its answer is confirmed
   (the sample tracks the whole file's bytes as it tracks its score), the other costs only its
