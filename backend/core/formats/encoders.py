@@ -16,7 +16,9 @@ the encoder on its own scale and calibrate the mapping. Encoders whose own quali
 for a UI quality between two whole numbers: a size search gets within its target's last
 per cent where one whole step of quality moves the file by 5-20 %. An encoder whose chroma
 subsampling matters per image names the modes Auto quality compares (``AUTO_CHROMA``), and one
-whose answers land far from the common guess says where its search should start (``AUTO_GUESS``).
+whose answers land far from the common guess says where its search should start (``AUTO_GUESS``);
+one whose sample over-reads the whole image says by how much the sample search should aim above
+the target (``AUTO_SAMPLE_OFFSET``, so that the first whole-image confirmation usually passes).
 
 Modules are imported on first use: the main process, which only reads the registry, never loads
 a codec; a worker loads them all in ``pipeline.warm_up``.
@@ -55,6 +57,9 @@ class Encoder:
     # Where Auto quality's search starts: (target, quality) from the highest target down, about
     # where this encoder's answers land; empty: ``quality_search.GUESS``.
     auto_guess: Guesses = ()
+    # SSIMULACRA2 points the sample search aims above the target (on a sampled image only):
+    # about how far this encoder's sample over-reads the whole image; 0: the target as it is.
+    auto_sample_offset: float = 0.0
 
     @property
     def name(self) -> str:
@@ -89,6 +94,7 @@ def _load(spec: ImageFormat) -> Encoder:
         source_formats=tuple(getattr(module, "SOURCE_FORMATS", ())),
         auto_chroma=tuple(getattr(module, "AUTO_CHROMA", ())),
         auto_guess=tuple(getattr(module, "AUTO_GUESS", ())),
+        auto_sample_offset=float(getattr(module, "AUTO_SAMPLE_OFFSET", 0.0)),
     )
 
 
