@@ -113,7 +113,7 @@ CONTENDERS: dict[str, tuple[Encode, list[float], str]] = {
 def measure_crop(job: tuple[str, str, list[str], dict[int, str], str]) -> list[dict[str, object]]:
     """Every contender's sweep and sharp's outputs on one crop, scored."""
     name, path, contenders, sharp, ba = job
-    picture = decode(open_source(path, Path(path).read_bytes()), draft_size=None, animation=False)
+    picture = decode(open_source(path, Path(path).read_bytes()), target=None, animation=False)
     with Image.open(path) as opened:
         reference = on_white(opened.copy()).convert("RGB")
     ref_rgb = np.asarray(reference)

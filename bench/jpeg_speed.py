@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     images = [im for im in corpus if im.format == "jpeg" and in_split(im.name, args.split)]
     rows = []
     for im in images:
-        picture = decode(open_source(im.path, Path(im.path).read_bytes()), draft_size=None,
+        picture = decode(open_source(im.path, Path(im.path).read_bytes()), target=None,
                          animation=False)
         for name, setting in AT_DEFAULT.items():
             encode = CONTENDERS[name][0]
