@@ -22,11 +22,10 @@ Decisions (the SPEC and issue 13 leave these open):
   whole-image encode going up (for WebP the whole-image encodes are most of Auto quality's
   time; figures in ``formats/webp.py``). The offset is encoder data, 0 unless declared; the
   corrected searches after a confirmation use the measured offset instead. An encoder that names
-  chroma modes
-  to compare (``AUTO_CHROMA``: JPEG's 4:2:0 and 4:4:4), with chroma left to "auto", is searched
-  once per mode on the sample; the mode whose sample file is smallest at its answer is confirmed
-  (the sample tracks the whole file's bytes as it tracks its score), the other costs only its
-  sample encodes.
+  chroma modes to compare (``AUTO_CHROMA``: JPEG's 4:2:0 and 4:4:4), with chroma left to
+  "auto", is searched once per mode on the sample; the mode whose sample file is smallest at its
+  answer is confirmed (the sample tracks the whole file's bytes as it tracks its score), the
+  other costs only its sample encodes.
 - Target size (``maxSize``): the largest quality whose output fits, searched on the logarithm of
   the bytes. When even quality 1 does not fit: with ``allowResize`` the picture is downscaled
   (aspect kept) by the square root of the bytes it must lose, less 10 %, until quality
@@ -169,20 +168,16 @@ class _AutoSearch:
 
     def search(self, threshold: float, lo: int, hi: int, guess: int) -> int:
         """The sample's answer in lo..hi, or hi + 1 when none there reaches ``threshold``.
-        The highest quality is never encoded to find out: it is the answer when nothing below
-        reaches (lossless where the format has it, and the slowest encode of all)."""
-        top = min(hi, HIGHEST - 1)
-        if lo > top:
-            return hi if lo == HIGHEST else hi + 1
-        answer = first_reaching(self.on_sample, threshold, lo, top, min(max(guess, lo), top),
-                                SCORE_SLOPE)
-        return HIGHEST if answer > top and hi == HIGHEST else answer
+        Quality 100 is never encoded to find out: the search stops at 99, so 100 is the answer
+        when nothing below reaches (lossless where the format has it, the slowest encode)."""
+        return first_reaching(self.on_sample, threshold, lo, min(hi, HIGHEST - 1), guess,
+                              SCORE_SLOPE)
 
     def first(self) -> int:
         """The sample's answer to the level's target, aimed the encoder's ``auto_sample_offset``
         above it when the sample is not the whole image."""
         aim = self.target + (self.sample_offset if self.scorer.sampled else 0.0)
-        return min(self.search(aim, LOWEST, HIGHEST, _guess(self.target, self.guesses)), HIGHEST)
+        return self.search(aim, LOWEST, HIGHEST, _guess(self.target, self.guesses))
 
     def sample_bytes(self, quality: int) -> int:
         return len(self.sample_trials(quality))
