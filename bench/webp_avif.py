@@ -97,6 +97,7 @@ CANDIDATES: dict[str, dict[str, Encode]] = {
     "avif": {
         "before (speed 6, RGB input)": _avif(speed=6, rgba=False),
         "today": _avif(),
+        "before (speed 7, aom's defaults)": _avif(aom={}),
         "speed 6": _avif(speed=6),
         "speed 8": _avif(speed=8),
         "speed 9": _avif(speed=9),
@@ -105,6 +106,17 @@ CANDIDATES: dict[str, dict[str, Encode]] = {
         "trimmed, no diagonal or angle-delta intra": _avif(aom={
             **TRIMMED, "enable-diagonal-intra": "0", "enable-angle-delta": "0"}),
         "no intra block copy, deltaq-mode 0": _avif(aom={**NO_IBC, "deltaq-mode": "0"}),
+        "no intra block copy, no trellis in the search": _avif(aom={
+            **NO_IBC, "disable-trellis-quant": "2"}),
+        "no intra block copy, no trellis": _avif(aom={**NO_IBC, "disable-trellis-quant": "1"}),
+        "no intra block copy, intra DCT only": _avif(aom={**NO_IBC, "use-intra-dct-only": "1"}),
+        "no intra block copy, no trellis in the search, intra DCT only": _avif(aom={
+            **NO_IBC, "disable-trellis-quant": "2", "use-intra-dct-only": "1"}),
+        "trimmed, no trellis in the search": _avif(aom={
+            **TRIMMED, "disable-trellis-quant": "2"}),
+        "no intra block copy, no trellis in the search, cost updates per tile": _avif(aom={
+            **NO_IBC, "disable-trellis-quant": "2", "coeff-cost-upd-freq": "2",
+            "mode-cost-upd-freq": "2"}),
         "RGB input": _avif(rgba=False),
         "RGB input, 4:2:0": _avif(subsampling="4:2:0", rgba=False),
     },
@@ -213,7 +225,7 @@ def _measure(units: list[Unit], workers: int) -> list[Sample]:
 
 
 def _picture(path: str) -> Picture:
-    return decode(open_source(path, Path(path).read_bytes()), draft_size=None, animation=False)
+    return decode(open_source(path, Path(path).read_bytes()), target=None, animation=False)
 
 
 def _measure_unit(unit: Unit) -> list[Sample]:

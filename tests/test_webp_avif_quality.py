@@ -112,8 +112,26 @@ def test_webp_method_option_changes_the_coding_not_the_picture(
 def test_avif_quality_scale_is_the_recorded_ssimulacra2_calibration() -> None:
     """The anchors in ``avif.QUALITY_SCALE`` (UI 1 aside) are the ones the last calibration run
     measured on SSIMULACRA2; the SSIM-based scale before it (90 -> 88, 95 -> 95) fails here."""
-    path = Path(__file__).parent.parent / "bench/results/quality_calibration-webp_avif.json"
+    path = Path(__file__).parent.parent / "bench/results/quality_calibration-avif.json"
     tables = json.loads(path.read_text())["tables"]
     table = next(t for t in tables if t["title"].startswith("Calibration"))
     row = next(r for r in table["rows"] if r[0] == "AVIF" and r[1] == "scale")
     assert tuple(ast.literal_eval(row[4])) == avif.QUALITY_SCALE[1:]
+
+
+def test_avif_default_aom_options_reach_the_encoder(tmp_images: Callable[..., Path]) -> None:
+    """``AOM_OPTIONS`` (no intra block copy, no trellis quantization: the encode-time decision in
+    ``avif.py``) is what a plain encode hands aom: its file differs from one with aom's own
+    defaults, and still decodes to the picture's size."""
+    assert avif.AOM_OPTIONS == {"enable-intrabc": "0", "disable-trellis-quant": "1"}
+    picture = _picture(tmp_images("coffee.png", source="coffee", size=(192, 128), mode="RGB"))
+    request = EncodeRequest(quality=90)
+    quality = avif.target_quality(90)
+    chosen = avif.encode(picture, request)
+    assert chosen == avif.encode_native(picture, request, quality, aom=avif.AOM_OPTIONS)
+    aom_defaults = avif.encode_native(picture, request, quality, aom={})
+    assert chosen != aom_defaults
+    decoded = _decoded(chosen)
+    assert decoded.size == (192, 128)
+    reference = np.asarray(picture.image)
+    assert ssimulacra2(reference, np.asarray(decoded.convert("RGB"))) > 70
