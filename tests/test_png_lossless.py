@@ -180,6 +180,17 @@ def test_the_probe_picks_the_filter_that_makes_the_whole_image_smallest(image: s
     assert png.lossless_options(data)["filter"] == [min(sizes, key=sizes.__getitem__)]
 
 
+def test_a_few_colour_tie_between_bigent_and_brute_goes_to_bigent(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On the grey-alpha wallpaper's sample BigEnt and Brute compress to the same bytes, and
+    BigEnt (the cheaper filter) is 2 % smaller on the whole image at libdeflate 12."""
+    sizes = {oxipng.RowFilter.BigEnt: 100, oxipng.RowFilter.Brute: 100}
+    monkeypatch.setattr(png_filter_probe, "sample_size", lambda _s, f, _d: sizes.get(f, 200))
+    data = _png_bytes(_grey_alpha_few_levels())
+    assert png.lossless_options(data)["filter"] == [oxipng.RowFilter.BigEnt]
+
+
 @pytest.mark.parametrize(("make", "at_most"), [
     (lambda: load_real("logo"), 0.985), (lambda: load_real("rocket.jpg"), 0.992),
     (_few_colour_screen, 0.95)])

@@ -8,8 +8,10 @@ depending on the colour budget, the photographs chelsea, coffee and astronaut 78
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -58,6 +60,56 @@ def test_gate_refuses_the_palette_of_a_smooth_colour_wheel_and_keeps_every_pixel
     result = run(src, quality)
     assert _mode(result.optimized_path) == "RGB"
     assert np.array_equal(_rgb(result.optimized_path), _rgb(src))
+
+
+def _remapped_sizes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """The sizes of the images libimagequant remaps during the test, in order."""
+    sizes: list[tuple[int, int]] = []
+    real = png.quantize
+
+    def spy(image: Image.Image, **options: Any) -> Image.Image | None:
+        out = real(image, **options)
+        if out is not None:
+            sizes.append(out.size)
+        return out
+
+    monkeypatch.setattr(png, "quantize", spy)
+    return sizes
+
+
+def test_a_large_smooth_image_is_refused_on_the_sample_without_remapping_it_whole(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The wheel at 1024 px (a megapixel, so the gate samples it): the whole image's palette
+    mapped onto the sample's tiles already misses quality 90's target by more than
+    ``EARLY_REFUSAL``, and the full check agrees."""
+    image = load_real("color").convert("RGB").resize((1024, 1024), Image.Resampling.LANCZOS)
+    picture = Picture(frames=[image])
+    request = EncodeRequest(quality=90)
+    full = png.palettize(picture.frames, 90, 100)
+    assert full is not None and not full.exact
+    full_score = png.palette_score(image, png.write_png(picture, full.frames, request))
+    assert full_score < png.min_palette_score(90) - png.EARLY_REFUSAL
+    remapped = _remapped_sizes(monkeypatch)
+    assert png.gated_palette(picture, request) is None
+    assert remapped and all(w * h < 1024 * 1024 / 4 for w, h in remapped), remapped
+
+
+def test_a_large_flat_image_passes_the_sample_and_is_judged_whole(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The logo at 1024 px: its sample passes, so the palette is remapped over the whole image
+    and kept on its whole-image score, as without the sample's look."""
+    image = load_real("logo").convert("RGB").resize((1024, 1024), Image.Resampling.LANCZOS)
+    picture = Picture(frames=[image])
+    request = EncodeRequest(quality=90)
+    remapped = _remapped_sizes(monkeypatch)
+    chosen = png.gated_palette(picture, request)
+    assert chosen is not None
+    assert (1024, 1024) in remapped
+    assert png.palette_score(image, chosen) >= png.min_palette_score(90)
+    with Image.open(io.BytesIO(chosen)) as written:
+        assert written.mode == "P" and written.size == (1024, 1024)
 
 
 @pytest.mark.parametrize("quality", QUALITIES)

@@ -35,9 +35,26 @@ Decisions (measured on the bench corpus; figures in ``bench/QUALITY.md``):
 - Compression, chosen for bytes per second: a palette image gets one filter (none: palette
   indices do not predict) and libdeflate level 6, ~0.03 s/MP; oxipng's default preset (four
   filter trials at libdeflate 11) makes files ~15 % smaller but takes ~0.35 s/MP, more than
-  the original's whole PNG pipeline, and levels 7-9 save < 1 % more than 6. A lossless
-  fallback below quality 100 gets the Entropy filter at level 6 (within 1 % of all filters
-  at that level, 10x faster than the preset).
+  the original's whole PNG pipeline, and levels 7-9 save < 1 % more than 6.
+- A truecolour file below quality 100 (the palette refused by the gate) gets the Entropy filter
+  at libdeflate 6, ~0.09 s/MP: the default quality must not make the PNG workload slower than
+  the original's engine (issue 13), and near-optimal deflate cannot be afforded there. Since
+  the gate keeps smooth artwork lossless, these are most of the corpus PNGs' megapixels
+  (altai, kay, cascade, mate-cold, stripes, sway-blue: 44.6 of 55.8 MP), files their makers
+  already compressed well: on those six (15.58 MB) Entropy at 6 gives 15.47 MB in 4.0 CPU s
+  (most inputs kept as they were), the row sample's filter (``lossless_options``) at 6 the
+  same bytes in 11.9 s, at 8 15.01 MB in 16.6 s, at 10 13.60 MB in 34.4 s. With level 10 the
+  PNG workload at 2 workers ran at 0.37x sharp's speed (24.1 % saved at quality 90); with
+  Entropy at 6 quality 90 saves less than quality 100 (which pays for libdeflate 12).
+- The gate looks at the sample first (``_sample_score``): libimagequant's palette for the whole
+  image (chosen from a quarter of its pixels), remapped onto the scorer's tiles only. Remapping
+  the whole image was ~2/3 of the gate's time on a large image (kay, 14.7 MP: 1.32 of 2.0 s),
+  and the images it refuses are the large smooth ones, so a palette that misses the target on
+  the sample by ``EARLY_REFUSAL`` points is refused there; one that comes closer is remapped
+  and scored as before, so no decision moves unless the sample reads 2 points off the whole
+  image. Corpus at quality 90: the same files, the gate 7.5 → 5.0 CPU s (kay 2.23 → 0.82,
+  altai 1.72 → 0.73, cascade 1.27 → 0.49; palettes kept cost a second palette search: calla
+  0.77 → 1.19).
 - Quality 100 (``lossless_options``, ``python -m bench.png_lossless``, CPU seconds of one oxipng
   thread; chosen on the tune split, checked on the held-out one): one row filter, the one that
   wins on a sample of the rows (``png_filter_probe``: 1/16 of them, at least 4 bands of 32, each
@@ -48,9 +65,14 @@ Decisions (measured on the bench corpus; figures in ``bench/QUALITY.md``):
   effort to its highest (palette sorting by co-occurrence: the grey-alpha wallpaper 400 KB
   against the preset's 525). Candidates: Sub, Entropy, Brute for truecolour, each the clear
   winner somewhere (altai Sub -2.4 %, calla Brute -3.4 % at 11), where Bigrams, BigEnt and
-  MinSum never beat them by more than 0.1 %; None, Entropy, Brute for palette, grey and <= 256
-  colours, whose sample goes through oxipng's reductions as the whole image does (a truecolour
-  sample is reduced here: a few bands could make a palette the image has not). A sample of 1/32
+  MinSum never beat them by more than 0.1 %; None, Entropy, BigEnt, Brute for palette, grey and
+  <= 256 colours, whose sample goes through oxipng's reductions as the whole image does (a
+  truecolour sample is reduced here: a few bands could make a palette the image has not).
+  BigEnt (added in the second round) comes before Brute, so a tie on the sample goes to the
+  cheaper filter: the grey-alpha wallpaper's sample is 54,720 bytes with either (Entropy
+  54,721), and at 12 BigEnt makes the whole image 391,193 bytes (o4's, 2.19 s) against Brute's
+  399,544 (3.04 s). Entropy stays: the tests' 200-colour logo is 24,543 bytes with it at 12
+  against BigEnt's 24,899 and Brute's 26,666 (its sample ranks them so). A sample of 1/32
   missed calla's winner; ranking at libdeflate 11 picked the same filters but three, for 0.05 %
   fewer bytes on the tune split and 1.6x the probe's CPU (16.4 against 10.3 s over the bench
   files). Run of 2026-12-03 (load 4-8): tune split 17.29 % saved at 1.28x the preset's CPU (o4
@@ -60,6 +82,26 @@ Decisions (measured on the bench corpus; figures in ``bench/QUALITY.md``):
   every file 15.30 % at 1.48x (o4 15.25 %). 16-bit, 1-bit and animated PNGs keep the preset
   (Pillow reads 16-bit colour as 8-bit, so a sample would rank other bytes). Pixels are
   identical on every file.
+- Quality 100, second round (issue 13: the held-out split still short of o4; whole images, one
+  filter, CPU s of one thread, load 2-3). The 1.5x budget cannot be met there by choosing
+  filters while the final level is 12: "o2 + libdeflate 12" alone is 1.51x the preset, and the
+  pass at 12 is most of ours (calla: ~15.5 of 17.6 s with Brute, whose run at level 1 takes
+  2.07 s against BigEnt's 0.81, Entropy's 0.63 and Sub's 0.24; the probe ~1.1 s).
+  Level 11 loses more bytes than its time is worth, at every size: calla Brute 930,608 (9.3 s)
+  against 879,137 at 12 (17.6 s), cascade Brute 2,159,924 against 2,136,076, altai Sub
+  3,740,671 against 3,720,562, kay Brute 4,209,163 against 4,198,180, mate-cold Entropy
+  1,815,978 against 1,814,364. The held-out byte gap is cascade, where BigEnt at 12 gives o4's
+  2,128,841 bytes (14.3 s) against Brute's 2,136,076 and Bigrams' 2,145,569, but its sample
+  ranks Bigrams first and BigEnt third or fourth of the four at libdeflate 8, 10, 11 and 12
+  alike (0.9 % behind at 10), and so do bands of 128 rows; only bands covering most of the
+  image (4 of 512 rows) rank BigEnt first, at the cost of compressing nearly the whole image
+  per candidate. "Brute only when it beats BigEnt by more than m on the sample" would need m
+  between 0.54 % (cascade) and 0.65 % (skimage-logo, where BigEnt is 1.6 % larger at 12), a
+  threshold read off the held-out split with no tune file on either side: not taken. BigEnt in
+  place of Entropy for truecolour: tune float-into-mate -0.18 %, mate-cold -0.05 %, coffee
+  +0.02 % at 12, but held-out astronaut +1.2 %: not taken. A probe at libdeflate 8 ranks altai's
+  Brute above Sub (Sub 1.6 % smaller at 10 and the winner at 12): not taken; at 11 or 12 it costs
+  2-3x the probe at 10 and picks the same filter on the four big files.
 - oxipng's palette sorting is skipped for palettes libimagequant made. On the 11 palette images
   of the bench corpus it took 1.03 s of CPU against 0.32 s without, for 0.03 % fewer bytes,
   and it ran its trials on a second thread next to the main one, so a worker used ~1.45 cores
@@ -108,6 +150,9 @@ QUANTIZE_SPEED = 4
 PALETTE_SCORE_AT: tuple[tuple[int, float], ...] = ((30, 44.9), (50, 54.4), (70, 65.1),
                                                    (80, 74.0), (90, 76.3), (95, 77.4))
 PALETTE_HEADROOM = 10
+# SSIMULACRA2 points below the target at which the palette's score on the sample alone refuses
+# it without remapping the whole image (see the module docstring).
+EARLY_REFUSAL = 2.0
 SEARCH_TOLERANCE = 3  # libimagequant quality points the search may stop short of the fewest colours
 LOSSLESS_PRESET = 2  # oxipng's default preset, the base of every pass
 FAST_DEFLATE = oxipng.Deflaters.libdeflater(6)
@@ -115,7 +160,9 @@ FAST_DEFLATE = oxipng.Deflaters.libdeflater(6)
 # alone compressed at LOSSLESS_DEFLATE, which also raises oxipng's reduction effort to its
 # highest (palette sorting by co-occurrence, indexed to grey): see the module docstring.
 LOSSLESS_FILTERS = [oxipng.RowFilter.Sub, oxipng.RowFilter.Entropy, oxipng.RowFilter.Brute]
-FEW_COLOURS_FILTERS = [oxipng.RowFilter.NoOp, oxipng.RowFilter.Entropy, oxipng.RowFilter.Brute]
+# BigEnt before Brute: a tie on the sample goes to the cheaper filter (see the module docstring).
+FEW_COLOURS_FILTERS = [oxipng.RowFilter.NoOp, oxipng.RowFilter.Entropy, oxipng.RowFilter.BigEnt,
+                       oxipng.RowFilter.Brute]
 PROBE_DEFLATE = oxipng.Deflaters.libdeflater(10)
 LOSSLESS_DEFLATE = oxipng.Deflaters.libdeflater(12)
 _PALETTE_FILTERS = [oxipng.RowFilter.NoOp]
@@ -132,13 +179,42 @@ def min_palette_score(quality: int) -> float:
     return float(np.interp(quality, anchors, scores))
 
 
+def _scorer(image: Image.Image) -> Scorer | None:
+    """The gate's scorer for ``image``; None when it is too small to score (no palette is then
+    trusted unseen)."""
+    try:
+        return Scorer(image, "PNG", keeps_alpha=True)
+    except ValueError:
+        return None
+
+
 def palette_score(image: Image.Image, data: bytes) -> float:
     """SSIMULACRA2 of the PNG ``data`` (its first frame) against ``image``; on a sample of
-    tiles above a megapixel, as Auto quality scores (``quality_scorer.py``)."""
-    try:
-        return Scorer(image, "PNG", keeps_alpha=True).fast(data)
-    except ValueError:
-        return -math.inf  # too small to score: no palette is trusted unseen
+    tiles above half a megapixel, as Auto quality scores (``quality_scorer.py``)."""
+    scorer = _scorer(image)
+    return -math.inf if scorer is None else scorer.fast(data)
+
+
+def _sample_score(picture: Picture, scorer: Scorer | None, colour_target: int) -> float | None:
+    """SSIMULACRA2 of the scorer's sample mapped to the palette libimagequant chooses for the
+    whole image at ``colour_target``, the sample alone remapped; None where the gate has no
+    cheaper look (not sampled, an animation, or a palette that ``palettize`` would not
+    quantize: grey or at most 256 colours)."""
+    if scorer is None or not scorer.sampled or len(picture.frames) != 1:
+        return None
+    frame = picture.frames[0]
+    if frame.mode == "L" or frame.getcolors(MAX_COLORS) is not None:
+        return None
+    rgba = frame if frame.mode == "RGBA" else frame.convert("RGBA")
+    tiles = scorer.sample_image(rgba)
+    quantized = None if tiles is None else quantize(
+        rgba, max_colors=MAX_COLORS, dithering=DITHERING, speed=QUANTIZE_SPEED,
+        max_quality=colour_target, remap=tiles)
+    if quantized is None:
+        return None
+    out = io.BytesIO()
+    quantized.save(out, "PNG", compress_level=0)
+    return scorer.sample(out.getvalue())
 
 
 def _sheet(frames: list[Image.Image]) -> Image.Image:
@@ -188,13 +264,21 @@ def gated_palette(picture: Picture, req: EncodeRequest) -> bytes | None:
     about the one with the fewest colours that does (searching libimagequant's stopping
     quality), else none (see the module docstring)."""
     target = min_palette_score(req.quality)
+    scorer = _scorer(picture.image)
 
-    def attempt(colour_target: int) -> tuple[bytes, float] | None:
+    def attempt(colour_target: int) -> tuple[bytes | None, float] | None:
+        """(the palette file, its score); (None, the sample's score) when the palette already
+        misses on the sample by ``EARLY_REFUSAL``; None when no palette is tried."""
+        early = _sample_score(picture, scorer, colour_target)
+        if early is not None and early < target - EARLY_REFUSAL:
+            return None, early
         palette = palettize(picture.frames, req.quality, colour_target)
         if palette is None:
             return None
         data = write_png(picture, palette.frames, req)
-        return data, math.inf if palette.exact else palette_score(picture.image, data)
+        if palette.exact:
+            return data, math.inf
+        return data, -math.inf if scorer is None else scorer.fast(data)
 
     budget = min(100, req.quality + PALETTE_HEADROOM)
     first = attempt(budget)

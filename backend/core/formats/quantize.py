@@ -28,6 +28,7 @@ SAMPLE_FROM_PIXELS = 1 << 20
 
 def quantize(
     image: Image.Image, *, max_colors: int, dithering: float, speed: int, max_quality: int = 100,
+    remap: Image.Image | None = None,
 ) -> Image.Image | None:
     """``image`` (RGBA) as a palette image (an RGB palette when every colour is opaque, else
     RGBA), or None when libimagequant fails.
@@ -35,9 +36,10 @@ def quantize(
     ``speed``: libimagequant's 1 (slowest, best) to 10 (fastest); its default is 4.
     ``max_quality``: stop adding colours once this quality is reached (fewer colours, smaller
     file).
+    ``remap``: another RGBA image (a sample of ``image``) to map to the palette chosen for
+    ``image`` and return instead: remapping is most of the cost on a large image.
     """
     width, height = image.size
-    count = width * height
     pixels = ffi.from_buffer(image.tobytes())  # liq reads this buffer until the image is freed
     with ExitStack() as free:
         attr = lib.liq_attr_create()
@@ -51,7 +53,7 @@ def quantize(
             return None
         free.callback(lib.liq_image_destroy, liq_image)
         result_p = ffi.new("liq_result**")
-        if count > SAMPLE_FROM_PIXELS:
+        if width * height > SAMPLE_FROM_PIXELS:
             status = _quantize_sample(image, attr, result_p, free)
         else:
             status = lib.liq_image_quantize(liq_image, attr, result_p)
@@ -60,6 +62,15 @@ def quantize(
         result = result_p[0]
         free.callback(lib.liq_result_destroy, result)
         lib.liq_set_dithering_level(result, dithering)
+        if remap is not None:
+            width, height = remap.size
+            remap_pixels = ffi.from_buffer(remap.tobytes())
+            free.callback(lambda: remap_pixels)  # alive until its liq image is freed
+            liq_image = lib.liq_image_create_rgba(attr, remap_pixels, width, height, 0)
+            if liq_image == ffi.NULL:
+                return None
+            free.callback(lib.liq_image_destroy, liq_image)
+        count = width * height
         out = ffi.new("char[]", count)
         if lib.liq_write_remapped_image(result, liq_image, out, count) != lib.LIQ_OK:
             return None
