@@ -166,6 +166,20 @@ def test_truncated_or_corrupt_heic_gives_a_clear_per_file_error(
     assert "Traceback" not in (result.error or "")
 
 
+def test_a_heic_cut_near_its_end_is_refused_when_opened_from_a_path(
+    tmp_path: Path, photo: Image.Image
+) -> None:
+    """libheif 1.21 decodes a file missing its last tenth without an error (a picture with its
+    end lost); the reader refuses it before libheif sees it, read from a file as from memory."""
+    buffer = io.BytesIO()
+    photo.save(buffer, "HEIF", quality=90)
+    src = tmp_path / "cut.heic"
+    src.write_bytes(buffer.getvalue()[: len(buffer.getvalue()) * 9 // 10])
+    with (pytest.raises(OSError, match="truncated: the file ends inside its 'mdat' box"),
+          Image.open(src) as opened):
+        opened.load()
+
+
 def test_truncation_is_still_told_after_another_library_re_registers_pillow_heif(
     tmp_path: Path, photo: Image.Image
 ) -> None:

@@ -18,12 +18,17 @@ Decisions:
 - Alpha is kept (mode RGBA) for outputs that hold it.
 - A file with several images (bursts, Live Photo stills, a collection): the primary image is
   used, as every viewer shows it; thumbnails, depth maps and auxiliary images are not decoded.
-- A file cut short says so ("truncated: the file ends inside its 'mdat' box"); libheif itself
-  only says it cannot read it, which the loader reports as a damaged header.
+- A file cut short says so ("truncated: the file ends inside its 'mdat' box"), checked before
+  libheif reads it: libheif only says it cannot read such a file (which the loader reports as
+  a damaged header), and from 1.21 decodes some of them without an error, a picture with its
+  end missing.
 - One decoding thread: the pool already runs one worker per core.
 """
 
 from __future__ import annotations
+
+import io
+from typing import IO
 
 import pillow_heif
 from PIL import Image
@@ -36,13 +41,23 @@ class _HeicFile(as_plugin.HeifImageFile):
     """pillow-heif's reader, telling a truncated file from a damaged one."""
 
     def _open(self) -> None:
-        try:
-            super()._open()
-        except SyntaxError:
-            cut = truncation_message(getattr(self.fp, "getvalue", lambda: b"")())
-            if cut is not None:
-                raise OSError(cut) from None
-            raise
+        # Checked before libheif sees the file: libheif 1.21 (pillow-heif 1.9) decodes some
+        # files cut inside 'mdat' without an error, and words others as "Unexpected end of file".
+        cut = truncation_message(_contents(self.fp))
+        if cut is not None:
+            raise OSError(cut)
+        super()._open()
+
+
+def _contents(fp: IO[bytes]) -> bytes:
+    """Every byte of the file Pillow opened, its position left as it was."""
+    if isinstance(fp, io.BytesIO):
+        return fp.getvalue()
+    position = fp.tell()
+    fp.seek(0)
+    data = fp.read()
+    fp.seek(position)
+    return data
 
 
 def register() -> None:
