@@ -11,13 +11,13 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from backend.core.formats import png
+from backend.core.formats.quantize import Quantizer
 from backend.core.picture import EncodeRequest, Picture
 from backend.core.pipeline import optimize_file
 from backend.core.ssimulacra2 import ssimulacra2
@@ -65,15 +65,13 @@ def test_gate_refuses_the_palette_of_a_smooth_colour_wheel_and_keeps_every_pixel
 def _remapped_sizes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
     """The sizes of the images libimagequant remaps during the test, in order."""
     sizes: list[tuple[int, int]] = []
-    real = png.quantize
+    real = Quantizer.remap
 
-    def spy(image: Image.Image, **options: Any) -> Image.Image | None:
-        out = real(image, **options)
-        if out is not None:
-            sizes.append(out.size)
-        return out
+    def spy(self: Quantizer, image: Image.Image, dithering: float) -> Image.Image | None:
+        sizes.append(image.size)
+        return real(self, image, dithering)
 
-    monkeypatch.setattr(png, "quantize", spy)
+    monkeypatch.setattr(Quantizer, "remap", spy)
     return sizes
 
 
@@ -87,7 +85,7 @@ def test_a_large_smooth_image_is_refused_on_the_sample_without_remapping_it_whol
     picture = Picture(frames=[image])
     request = EncodeRequest(quality=90)
     full = png.palettize(picture.frames, 90, 100)
-    assert full is not None and not full.exact
+    assert isinstance(full, png.Palette) and not full.exact
     full_score = png.palette_score(image, png.write_png(picture, full.frames, request))
     assert full_score < png.min_palette_score(90) - png.EARLY_REFUSAL
     remapped = _remapped_sizes(monkeypatch)
@@ -162,7 +160,7 @@ def test_search_gives_more_colours_when_the_quality_budget_alone_fails_the_gate(
     picture = Picture(frames=[image])
     request = EncodeRequest(quality=30)
     budget = png.palettize(picture.frames, 30, 30 + png.PALETTE_HEADROOM)
-    assert budget is not None
+    assert isinstance(budget, png.Palette)
     budget_png = png.write_png(picture, budget.frames, request)
     assert png.palette_score(image, budget_png) < png.min_palette_score(30)
     chosen = png.gated_palette(picture, request)

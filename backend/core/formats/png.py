@@ -52,9 +52,11 @@ Decisions (measured on the bench corpus; figures in ``bench/QUALITY.md``):
   and the images it refuses are the large smooth ones, so a palette that misses the target on
   the sample by ``EARLY_REFUSAL`` points is refused there; one that comes closer is remapped
   and scored as before, so no decision moves unless the sample reads 2 points off the whole
-  image. Corpus at quality 90: the same files, the gate 7.5 → 5.0 CPU s (kay 2.23 → 0.82,
-  altai 1.72 → 0.73, cascade 1.27 → 0.49; palettes kept cost a second palette search: calla
-  0.77 → 1.19). On the 9 corpus PNGs above half a megapixel at 30, 50, 70, 80, 90 and 95, the
+  image. The palette is chosen once per attempt (``quantize.palette_for``) and remapped onto
+  the tiles, then onto the whole image if the sample passes; remapping the tiles first leaves
+  the whole image's remap as it would be (``tests/test_quantize.py``). Corpus at quality 90:
+  the same files, the gate 7.5 → 4.6 CPU s (kay 2.23 → 0.74, altai 1.72 → 0.80, cascade 1.27
+  → 0.53, calla, whose palette is kept, 0.77 → 0.79). On the 9 corpus PNGs above half a megapixel at 30, 50, 70, 80, 90 and 95, the
   same decision every time; 2 of the 54 (altai at 30 and 70) keep a palette of a neighbouring
   colour budget, the search having interpolated on the sample's score.
 - Quality 100 (``lossless_options``, ``python -m bench.png_lossless``, CPU seconds of one oxipng
@@ -129,6 +131,7 @@ import io
 import math
 import os
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 os.environ.setdefault("RAYON_NUM_THREADS", "1")
@@ -139,7 +142,7 @@ from PIL import Image, PngImagePlugin
 
 from backend.core.error_map import decoding
 from backend.core.formats.png_filter_probe import best_filter
-from backend.core.formats.quantize import quantize
+from backend.core.formats.quantize import Quantizer, palette_for
 from backend.core.picture import EncodeRequest, Picture
 from backend.core.quality_scorer import Scorer
 
@@ -197,28 +200,6 @@ def palette_score(image: Image.Image, data: bytes) -> float:
     return -math.inf if scorer is None else scorer.fast(data)
 
 
-def _sample_score(picture: Picture, scorer: Scorer | None, colour_target: int) -> float | None:
-    """SSIMULACRA2 of the scorer's sample mapped to the palette libimagequant chooses for the
-    whole image at ``colour_target``, the sample alone remapped; None where the gate has no
-    cheaper look (not sampled, an animation, or a palette that ``palettize`` would not
-    quantize: grey or at most 256 colours)."""
-    if scorer is None or not scorer.sampled or len(picture.frames) != 1:
-        return None
-    frame = picture.frames[0]
-    if frame.mode == "L" or frame.getcolors(MAX_COLORS) is not None:
-        return None
-    rgba = frame if frame.mode == "RGBA" else frame.convert("RGBA")
-    tiles = scorer.sample_image(rgba)
-    quantized = None if tiles is None else quantize(
-        rgba, max_colors=MAX_COLORS, dithering=DITHERING, speed=QUANTIZE_SPEED,
-        max_quality=colour_target, remap=tiles)
-    if quantized is None:
-        return None
-    out = io.BytesIO()
-    quantized.save(out, "PNG", compress_level=0)
-    return scorer.sample(out.getvalue())
-
-
 def _sheet(frames: list[Image.Image]) -> Image.Image:
     """All frames stacked vertically, so one palette can be chosen for the whole animation."""
     if len(frames) == 1:
@@ -236,10 +217,23 @@ class Palette:
     exact: bool  # every colour of the input is in the palette: no pixel changed
 
 
-def palettize(frames: list[Image.Image], quality: int, colour_target: int) -> Palette | None:
+SampleLook = Callable[[Quantizer], float | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """A palette refused on the gate's look at the sample, before the whole image was remapped."""
+
+    score: float  # the sample's SSIMULACRA2
+
+
+def palettize(frames: list[Image.Image], quality: int, colour_target: int,
+              first_look: SampleLook | None = None) -> Palette | Refused | None:
     """The frames as palette images sharing one palette (not yet judged by the gate), or None
     when no palette is tried: one frame of at most 256 colours or grey, or lossless asked.
-    ``colour_target``: libimagequant's quality at which it stops adding colours."""
+    ``colour_target``: libimagequant's quality at which it stops adding colours.
+    ``first_look``: scores a lossy palette on a sample before the whole image is remapped to
+    it; ``Refused`` when it says so (a score, not None)."""
     sheet = _sheet(frames)
     exact = sheet.getcolors(MAX_COLORS) is not None
     if len(frames) == 1 and (exact or sheet.mode == "L"):
@@ -247,11 +241,14 @@ def palettize(frames: list[Image.Image], quality: int, colour_target: int) -> Pa
     if not exact and quality >= 100:
         return None
     rgba = sheet if sheet.mode == "RGBA" else sheet.convert("RGBA")
-    if exact:
-        quantized = quantize(rgba, max_colors=MAX_COLORS, dithering=0.0, speed=QUANTIZE_SPEED)
-    else:
-        quantized = quantize(rgba, max_colors=MAX_COLORS, dithering=DITHERING,
-                             speed=QUANTIZE_SPEED, max_quality=colour_target)
+    with palette_for(rgba, max_colors=MAX_COLORS, speed=QUANTIZE_SPEED,
+                     max_quality=100 if exact else colour_target) as palette:
+        if palette is None:
+            return None
+        refused = None if exact or first_look is None else first_look(palette)
+        if refused is not None:
+            return Refused(refused)
+        quantized = palette.remap(rgba, 0.0 if exact else DITHERING)
     if quantized is None:
         return None
     if len(frames) == 1:
@@ -267,14 +264,29 @@ def gated_palette(picture: Picture, req: EncodeRequest) -> bytes | None:
     quality), else none (see the module docstring)."""
     target = min_palette_score(req.quality)
     scorer = _scorer(picture.image)
+    tiles = None
+    if scorer is not None and len(picture.frames) == 1:
+        frame = picture.frames[0]
+        tiles = scorer.sample_image(frame if frame.mode == "RGBA" else frame.convert("RGBA"))
+
+    def first_look(palette: Quantizer) -> float | None:
+        """The sample's score when it already misses by ``EARLY_REFUSAL``, else None."""
+        assert scorer is not None and tiles is not None
+        quantized = palette.remap(tiles, DITHERING)
+        if quantized is None:
+            return None
+        out = io.BytesIO()
+        quantized.save(out, "PNG", compress_level=0)
+        score = scorer.sample(out.getvalue())
+        return score if score < target - EARLY_REFUSAL else None
 
     def attempt(colour_target: int) -> tuple[bytes | None, float] | None:
         """(the palette file, its score); (None, the sample's score) when the palette already
         misses on the sample by ``EARLY_REFUSAL``; None when no palette is tried."""
-        early = _sample_score(picture, scorer, colour_target)
-        if early is not None and early < target - EARLY_REFUSAL:
-            return None, early
-        palette = palettize(picture.frames, req.quality, colour_target)
+        palette = palettize(picture.frames, req.quality, colour_target,
+                            None if tiles is None else first_look)
+        if isinstance(palette, Refused):
+            return None, palette.score
         if palette is None:
             return None
         data = write_png(picture, palette.frames, req)

@@ -18,7 +18,8 @@ Decisions (measured on the bench corpus, see ``bench/QUALITY.md``):
 
 from __future__ import annotations
 
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 
 from imagequant import ffi, lib
 from PIL import Image
@@ -28,29 +29,80 @@ SAMPLE_FROM_PIXELS = 1 << 20
 
 def quantize(
     image: Image.Image, *, max_colors: int, dithering: float, speed: int, max_quality: int = 100,
-    remap: Image.Image | None = None,
 ) -> Image.Image | None:
     """``image`` (RGBA) as a palette image (an RGB palette when every colour is opaque, else
-    RGBA), or None when libimagequant fails.
+    RGBA), or None when libimagequant fails. The arguments are ``palette_for``'s."""
+    with palette_for(image, max_colors=max_colors, speed=speed,
+                     max_quality=max_quality) as palette:
+        return None if palette is None else palette.remap(image, dithering)
+
+
+class Quantizer:
+    """libimagequant's palette for one image, kept to remap that image and samples of it
+    (remapping is most of the cost on a large image); freed on ``close``."""
+
+    def __init__(self, image: Image.Image, attr: object, liq_image: object, result: object,
+                 free: ExitStack) -> None:
+        self._image, self._attr, self._liq_image, self._result = image, attr, liq_image, result
+        self._free = free
+
+    def remap(self, image: Image.Image, dithering: float) -> Image.Image | None:
+        """``image`` (RGBA: the one the palette was chosen for, or a sample of it) mapped to
+        the palette, or None when libimagequant fails."""
+        width, height = image.size
+        count = width * height
+        with ExitStack() as free:
+            liq_image = self._liq_image
+            if image is not self._image:
+                pixels = ffi.from_buffer(image.tobytes())
+                free.callback(lambda: pixels)  # alive until its liq image is freed
+                liq_image = lib.liq_image_create_rgba(self._attr, pixels, width, height, 0)
+                if liq_image == ffi.NULL:
+                    return None
+                free.callback(lib.liq_image_destroy, liq_image)
+            lib.liq_set_dithering_level(self._result, dithering)
+            out = ffi.new("char[]", count)
+            if lib.liq_write_remapped_image(self._result, liq_image, out, count) != lib.LIQ_OK:
+                return None
+            palette = lib.liq_get_palette(self._result)
+            entries = [palette.entries[i] for i in range(palette.count)]
+            indexed = ffi.buffer(out, count)[:]
+        opaque = all(e.a == 255 for e in entries)
+        channels = (lambda e: (e.r, e.g, e.b)) if opaque else (lambda e: (e.r, e.g, e.b, e.a))
+        colours = bytes(c for e in entries for c in channels(e))
+        quantized = Image.frombytes("P", (width, height), indexed)
+        # An opaque palette is written without a tRNS chunk, so the file says it has no alpha.
+        quantized.putpalette(colours, "RGB" if opaque else "RGBA")
+        return quantized
+
+    def close(self) -> None:
+        self._free.close()
+
+
+@contextmanager
+def palette_for(image: Image.Image, *, max_colors: int, speed: int,
+                max_quality: int = 100) -> Iterator[Quantizer | None]:
+    """libimagequant's palette for ``image`` (RGBA), or None when it fails.
 
     ``speed``: libimagequant's 1 (slowest, best) to 10 (fastest); its default is 4.
     ``max_quality``: stop adding colours once this quality is reached (fewer colours, smaller
     file).
-    ``remap``: another RGBA image (a sample of ``image``) to map to the palette chosen for
-    ``image`` and return instead: remapping is most of the cost on a large image.
     """
     width, height = image.size
     pixels = ffi.from_buffer(image.tobytes())  # liq reads this buffer until the image is freed
     with ExitStack() as free:
+        free.callback(lambda: pixels)
         attr = lib.liq_attr_create()
         free.callback(lib.liq_attr_destroy, attr)
         lib.liq_set_max_colors(attr, max_colors)
         lib.liq_set_speed(attr, speed)
         if lib.liq_set_quality(attr, 0, max_quality) != lib.LIQ_OK:
-            return None
+            yield None
+            return
         liq_image = lib.liq_image_create_rgba(attr, pixels, width, height, 0)
         if liq_image == ffi.NULL:
-            return None
+            yield None
+            return
         free.callback(lib.liq_image_destroy, liq_image)
         result_p = ffi.new("liq_result**")
         if width * height > SAMPLE_FROM_PIXELS:
@@ -58,32 +110,10 @@ def quantize(
         else:
             status = lib.liq_image_quantize(liq_image, attr, result_p)
         if status != lib.LIQ_OK:
-            return None
-        result = result_p[0]
-        free.callback(lib.liq_result_destroy, result)
-        lib.liq_set_dithering_level(result, dithering)
-        if remap is not None:
-            width, height = remap.size
-            remap_pixels = ffi.from_buffer(remap.tobytes())
-            free.callback(lambda: remap_pixels)  # alive until its liq image is freed
-            liq_image = lib.liq_image_create_rgba(attr, remap_pixels, width, height, 0)
-            if liq_image == ffi.NULL:
-                return None
-            free.callback(lib.liq_image_destroy, liq_image)
-        count = width * height
-        out = ffi.new("char[]", count)
-        if lib.liq_write_remapped_image(result, liq_image, out, count) != lib.LIQ_OK:
-            return None
-        palette = lib.liq_get_palette(result)
-        entries = [palette.entries[i] for i in range(palette.count)]
-        opaque = all(e.a == 255 for e in entries)
-        channels = (lambda e: (e.r, e.g, e.b)) if opaque else (lambda e: (e.r, e.g, e.b, e.a))
-        colours = bytes(c for e in entries for c in channels(e))
-        indexed = ffi.buffer(out, count)[:]
-    quantized = Image.frombytes("P", (width, height), indexed)
-    # An opaque palette is written without a tRNS chunk, so the file says it has no alpha.
-    quantized.putpalette(colours, "RGB" if opaque else "RGBA")
-    return quantized
+            yield None
+            return
+        free.callback(lib.liq_result_destroy, result_p[0])
+        yield Quantizer(image, attr, liq_image, result_p[0], free)
 
 
 def _quantize_sample(image: Image.Image, attr: object, result_p: object, free: ExitStack) -> int:
