@@ -56,9 +56,10 @@ Decisions (measured on the bench corpus; figures in ``bench/QUALITY.md``):
   the tiles, then onto the whole image if the sample passes; remapping the tiles first leaves
   the whole image's remap as it would be (``tests/test_quantize.py``). Corpus at quality 90:
   the same files, the gate 7.5 → 4.6 CPU s (kay 2.23 → 0.74, altai 1.72 → 0.80, cascade 1.27
-  → 0.53, calla, whose palette is kept, 0.77 → 0.79). On the 9 corpus PNGs above half a megapixel at 30, 50, 70, 80, 90 and 95, the
-  same decision every time; 2 of the 54 (altai at 30 and 70) keep a palette of a neighbouring
-  colour budget, the search having interpolated on the sample's score.
+  → 0.53, calla, whose palette is kept, 0.77 → 0.79). On the 9 corpus PNGs above half a
+  megapixel at 30, 50, 70, 80, 90 and 95, the same decision every time; 2 of the 54 (altai
+  at 30 and 70) keep a palette of a neighbouring colour budget, the search having
+  interpolated on the sample's score.
 - Quality 100 (``lossless_options``, ``python -m bench.png_lossless``, CPU seconds of one oxipng
   thread; chosen on the tune split, checked on the held-out one): one row filter, the one that
   wins on a sample of the rows (``png_filter_probe``: 1/16 of them, at least 4 bands of 32, each
