@@ -36,7 +36,9 @@ Decisions (the SPEC and issue 13 leave these open):
   Between the largest whole quality that fits and the next, encoders with a continuous scale
   (jpegli's distance, libwebp) are bisected ``REFINE_STEPS`` times: one whole step moves a file
   by 3-20 % (WebP on flat artwork most), more than the 3 % under the target a person expects.
-  The reported quality stays the whole number below.
+  The reported quality stays the whole number below. Where alpha is coded in steps that a
+  whole number can double (WebP), a file still more than 1 % under is searched again with alpha
+  held at that number and the colour's quality raised alone.
 - Both: Auto quality first, then, if its file is too large, the size search below its quality:
   the size limit wins (the score reached is reported, below the level's target).
 """
@@ -292,7 +294,29 @@ def choose(picture: Picture, request: EncodeRequest, encoder: Encoder, goal: Goa
     if fitting < hi and encoder.encode_between is not None:
         data = _refined(data, fitting, limit, lambda q: encoder.optimize(
             encoder.encode_between(pic, request, q), request))
+    if (encoder.encode_colour is not None and (limit - len(data)) / limit > REFINE_WITHIN
+            and _translucent(pic)):
+        data = _colour_apart(data, fitting, min(hi, HIGHEST - 1), limit, lambda q: encoder.optimize(
+            encoder.encode_colour(pic, replace(request, quality=fitting), q), request))
     return Outcome(data, pic.size, fitting, _rescore(scorer, pic, picture, data), target_met=True)
+
+
+def _translucent(picture: Picture) -> bool:
+    image = picture.image
+    return image.mode in ("RGBA", "LA") and image.getchannel("A").getextrema()[0] < 255
+
+
+def _colour_apart(data: bytes, fitting: int, hi: int, limit: int,
+                  encode: Callable[[float], bytes]) -> bytes:
+    """The largest file at or under ``limit`` with alpha held at ``fitting`` and the colour's
+    quality raised alone (``encode``: colour quality to file), searched over the whole numbers
+    above ``fitting`` and then refined; ``data`` when none is larger."""
+    colour = _Trials(lambda q: encode(float(q)))
+    best = _largest_fitting(colour, limit, hi, fitting) if fitting < hi else None
+    if best is None or best <= fitting or len(colour(best)) <= len(data):
+        return data
+    chosen = colour(best)
+    return _refined(chosen, best, limit, encode) if best < hi else chosen
 
 
 def _refined(data: bytes, fitting: int, limit: int, encode: Callable[[float], bytes]) -> bytes:

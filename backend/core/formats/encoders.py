@@ -14,7 +14,9 @@ offer ``encode_native(picture, request, native_quality) -> bytes`` too, so the b
 the encoder on its own scale and calibrate the mapping. Encoders whose own quality is continuous
 (jpegli's distance, libwebp's float quality) offer ``encode_between(picture, request, quality)``
 for a UI quality between two whole numbers: a size search gets within its target's last
-per cent where one whole step of quality moves the file by 5-20 %. An encoder whose chroma
+per cent where one whole step of quality moves the file by 5-20 %. One whose alpha is coded in
+steps that can double the file between two whole numbers (libwebp) offers ``encode_colour(picture,
+request, quality)``: colour at ``quality``, alpha at the request's. An encoder whose chroma
 subsampling matters per image names the modes Auto quality compares (``AUTO_CHROMA``), and one
 whose answers land far from the common guess says where its search should start (``AUTO_GUESS``);
 one whose sample over-reads the whole image says by how much the sample search should aim above
@@ -50,6 +52,8 @@ class Encoder:
     from_source: Callable[[bytes, EncodeRequest], bytes | None] | None
     encode_native: Callable[[Picture, EncodeRequest, int], bytes] | None
     encode_between: Callable[[Picture, EncodeRequest, float], bytes] | None = None
+    # Colour at a float quality, alpha at the request's: see the module docstring.
+    encode_colour: Callable[[Picture, EncodeRequest, float], bytes] | None = None
     source_formats: tuple[str, ...] = ()  # other input formats ``from_source`` takes
     # Chroma modes Auto quality tries per image when chroma is "auto" (the smallest file that
     # reaches the target wins); empty: the encoder's own choice only.
@@ -91,6 +95,7 @@ def _load(spec: ImageFormat) -> Encoder:
         from_source=getattr(module, "from_source", None),
         encode_native=getattr(module, "encode_native", None),
         encode_between=getattr(module, "encode_between", None),
+        encode_colour=getattr(module, "encode_colour", None),
         source_formats=tuple(getattr(module, "SOURCE_FORMATS", ())),
         auto_chroma=tuple(getattr(module, "AUTO_CHROMA", ())),
         auto_guess=tuple(getattr(module, "AUTO_GUESS", ())),
