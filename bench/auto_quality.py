@@ -3,9 +3,11 @@
     python -m bench.auto_quality                 # quick corpus (13 files up to 4 MP), ~15 min
     python -m bench.auto_quality --mode full     # 31 files up to 20 MP
     python -m bench.auto_quality --levels high   # one level
+    python -m bench.auto_quality --formats avif --levels high --name auto_quality-avif
 
-For every corpus file, JPEG inputs to JPEG and every input to WebP (AVIF takes ~1 s/MP per
-encode, several per search: left to a longer run), whole files as a person drops them:
+For every corpus file, JPEG inputs to JPEG and every input to WebP (and with ``--formats avif``
+to AVIF, left out by default: ~1 s/MP per encode, several per search), whole files as a person
+drops them:
 
 - **sharp q90**: the original's engine at its default (``bench/sharp/rd_sweep.mjs``, the
   sidecar's settings), scored with SSIMULACRA2 against the input (the engine's metric);
@@ -53,6 +55,7 @@ from bench.split import split_of
 BENCH_DIR = Path(__file__).resolve().parent
 CACHE = BENCH_DIR / ".cache"
 RESULTS = BENCH_DIR / "results"
+FORMATS = ("jpeg", "webp", "avif")
 SIZE_FRACTIONS = (0.3, 0.6)
 RESIZE_FRACTION = 0.02
 UNREACHABLE = 200
@@ -84,7 +87,7 @@ class Row(msgspec.Struct, kw_only=True):
 def units(images: list[CorpusImage], formats: list[str]) -> list[tuple[CorpusImage, str, str]]:
     """(image, output format, split) for every measured pair."""
     return [(im, fmt, split_of(im.name)) for im in images for fmt in formats
-            if fmt == "webp" or im.format == "jpeg"]
+            if fmt != "jpeg" or im.format == "jpeg"]
 
 
 def run_sharp(pairs: list[tuple[CorpusImage, str, str]], folder: Path) -> list[Path]:
@@ -155,7 +158,7 @@ def summary(rows: list[Row], levels: list[str]) -> list[dict[str, object]]:
     """Per split, format and level: the issue's figures."""
     out = []
     for split in ("held-out", "tune"):
-        for fmt in ("jpeg", "webp"):
+        for fmt in FORMATS:
             group = [r for r in rows if r.split == split and r.format == fmt]
             if not group:
                 continue
@@ -236,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", choices=("quick", "full"), default="quick")
     parser.add_argument("--levels", nargs="+", choices=list(LEVELS), default=list(LEVELS))
     parser.add_argument("--first", type=int, metavar="N", help="only the N smallest files")
-    parser.add_argument("--formats", nargs="+", choices=("jpeg", "webp"), default=["jpeg", "webp"])
+    parser.add_argument("--formats", nargs="+", choices=FORMATS, default=["jpeg", "webp"])
     parser.add_argument("--sizes", action=argparse.BooleanOptionalAction, default=True,
                         help="the target-size trials (--no-sizes: Auto quality only)")
     parser.add_argument("--name", default="auto_quality",
