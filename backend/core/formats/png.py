@@ -9,7 +9,7 @@ Decisions (measured on the bench corpus; figures in ``bench/QUALITY.md``):
   from 0.981 to 0.988 (smooth artwork: 0.953 → 0.977), with butteraugli within ~5 % of full
   dithering (the original's); no dithering bands smooth gradients (butteraugli +15 %).
 - Quality gate, by perception: a palette is kept only when its SSIMULACRA2 against the image
-  (``palette_score``: on a sample of 128-px tiles above 1 MP, as Auto quality scores) reaches
+  (``palette_score``: 128-px tiles sampled above half a megapixel, as Auto quality scores) reaches
   ``min_palette_score(quality)``. The thresholds are what the original's engine (sharp,
   ``palette: true``, which keeps every palette) typically delivers at that number: sharp's
   median SSIMULACRA2 over the tune split's PNG crops, 44.9 at quality 30 rising to 76.3 at 90
