@@ -54,9 +54,11 @@ Decisions (measured on the bench corpus; figures in ``bench/QUALITY.md``):
   and scored as before, so no decision moves unless the sample reads 2 points off the whole
   image. The palette is chosen once per attempt (``quantize.palette_for``) and remapped onto
   the tiles, then onto the whole image if the sample passes; remapping the tiles first leaves
-  the whole image's remap as it would be (``tests/test_quantize.py``). Corpus at quality 90:
-  the same files, the gate 7.5 → 4.6 CPU s (kay 2.23 → 0.74, altai 1.72 → 0.80, cascade 1.27
-  → 0.53, calla, whose palette is kept, 0.77 → 0.79). On the 9 corpus PNGs above half a
+  the whole image's remap as it would be (``tests/test_quantize.py``); the scorer and its
+  sample are made on first use (``_Judge``), so grey and few-colour images pay for neither.
+  Corpus at quality 90: the same files, the gate 7.5 → 4.1 CPU s (kay 2.23 → 0.74, altai 1.72
+  → 0.62, cascade 1.27 → 0.43, calla, whose palette is kept, 0.77 → 0.76; the whole PNG
+  pipeline 9.6 → 8.0 s in one process). On the 9 corpus PNGs above half a
   megapixel at 30, 50, 70, 80, 90 and 95, the same decision every time; 2 of the 54 (altai
   at 30 and 70) keep a palette of a neighbouring colour budget, the search having
   interpolated on the sample's score.
@@ -134,6 +136,7 @@ import os
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 os.environ.setdefault("RAYON_NUM_THREADS", "1")
 
@@ -258,42 +261,60 @@ def palettize(frames: list[Image.Image], quality: int, colour_target: int,
     return Palette([quantized.crop((0, h * i, w, h * (i + 1))) for i in range(len(frames))], exact)
 
 
+class _Judge:
+    """The gate's scoring of one picture's palettes, its scorer and sample made on first use
+    (grey and few-colour images never need them)."""
+
+    def __init__(self, picture: Picture, target: float) -> None:
+        self.picture, self.target = picture, target
+
+    @cached_property
+    def scorer(self) -> Scorer | None:
+        return _scorer(self.picture.image)
+
+    @cached_property
+    def tiles(self) -> Image.Image | None:
+        """The scorer's sample of the single frame, RGBA; None when there is none."""
+        if self.scorer is None or len(self.picture.frames) != 1:
+            return None
+        frame = self.picture.frames[0]
+        return self.scorer.sample_image(frame if frame.mode == "RGBA" else frame.convert("RGBA"))
+
+    def score(self, data: bytes) -> float:
+        return -math.inf if self.scorer is None else self.scorer.fast(data)
+
+    def first_look(self, palette: Quantizer) -> float | None:
+        """The sample's score when the palette already misses there by ``EARLY_REFUSAL``,
+        else None (also when there is no sample)."""
+        if self.tiles is None or self.scorer is None:
+            return None
+        quantized = palette.remap(self.tiles, DITHERING)
+        if quantized is None:
+            return None
+        out = io.BytesIO()
+        quantized.save(out, "PNG", compress_level=0)
+        score = self.scorer.sample(out.getvalue())
+        return score if score < self.target - EARLY_REFUSAL else None
+
+
 def gated_palette(picture: Picture, req: EncodeRequest) -> bytes | None:
     """The palette PNG (not yet compressed) to write at ``req.quality``, or None to stay
     lossless: the palette the quality's colour budget gives when it reaches the gate, else
     about the one with the fewest colours that does (searching libimagequant's stopping
     quality), else none (see the module docstring)."""
-    target = min_palette_score(req.quality)
-    scorer = _scorer(picture.image)
-    tiles = None
-    if scorer is not None and len(picture.frames) == 1:
-        frame = picture.frames[0]
-        tiles = scorer.sample_image(frame if frame.mode == "RGBA" else frame.convert("RGBA"))
-
-    def first_look(palette: Quantizer) -> float | None:
-        """The sample's score when it already misses by ``EARLY_REFUSAL``, else None."""
-        assert scorer is not None and tiles is not None
-        quantized = palette.remap(tiles, DITHERING)
-        if quantized is None:
-            return None
-        out = io.BytesIO()
-        quantized.save(out, "PNG", compress_level=0)
-        score = scorer.sample(out.getvalue())
-        return score if score < target - EARLY_REFUSAL else None
+    judge = _Judge(picture, min_palette_score(req.quality))
+    target = judge.target
 
     def attempt(colour_target: int) -> tuple[bytes | None, float] | None:
         """(the palette file, its score); (None, the sample's score) when the palette already
         misses on the sample by ``EARLY_REFUSAL``; None when no palette is tried."""
-        palette = palettize(picture.frames, req.quality, colour_target,
-                            None if tiles is None else first_look)
+        palette = palettize(picture.frames, req.quality, colour_target, judge.first_look)
         if isinstance(palette, Refused):
             return None, palette.score
         if palette is None:
             return None
         data = write_png(picture, palette.frames, req)
-        if palette.exact:
-            return data, math.inf
-        return data, -math.inf if scorer is None else scorer.fast(data)
+        return data, math.inf if palette.exact else judge.score(data)
 
     budget = min(100, req.quality + PALETTE_HEADROOM)
     first = attempt(budget)
