@@ -296,8 +296,9 @@ def choose(picture: Picture, request: EncodeRequest, encoder: Encoder, goal: Goa
             encoder.encode_between(pic, request, q), request))
     if (encoder.encode_colour is not None and (limit - len(data)) / limit > REFINE_WITHIN
             and _translucent(pic)):
-        data = _colour_apart(data, fitting, min(hi, HIGHEST - 1), limit, lambda q: encoder.optimize(
-            encoder.encode_colour(pic, replace(request, quality=fitting), q), request))
+        data = _colour_apart(data, trials(fitting), fitting, min(hi, HIGHEST - 1), limit,
+                             lambda q: encoder.optimize(encoder.encode_colour(
+                                 pic, replace(request, quality=fitting), q), request))
     return Outcome(data, pic.size, fitting, _rescore(scorer, pic, picture, data), target_met=True)
 
 
@@ -306,12 +307,13 @@ def _translucent(picture: Picture) -> bool:
     return image.mode in ("RGBA", "LA") and image.getchannel("A").getextrema()[0] < 255
 
 
-def _colour_apart(data: bytes, fitting: int, hi: int, limit: int,
+def _colour_apart(data: bytes, at_fitting: bytes, fitting: int, hi: int, limit: int,
                   encode: Callable[[float], bytes]) -> bytes:
     """The largest file at or under ``limit`` with alpha held at ``fitting`` and the colour's
     quality raised alone (``encode``: colour quality to file), searched over the whole numbers
-    above ``fitting`` and then refined; ``data`` when none is larger."""
-    colour = _Trials(lambda q: encode(float(q)))
+    above ``fitting`` and then refined; ``data`` when none is larger. ``at_fitting``: the file
+    at ``fitting`` itself (colour and alpha alike there), not encoded again."""
+    colour = _Trials(lambda q: encode(float(q)), {fitting: at_fitting})
     best = _largest_fitting(colour, limit, hi, fitting) if fitting < hi else None
     if best is None or best <= fitting or len(colour(best)) <= len(data):
         return data

@@ -3,6 +3,9 @@ the readers need to tell a truncated file from a damaged one, which their librar
 
 from __future__ import annotations
 
+import io
+from typing import IO
+
 
 def cut_box(data: bytes) -> str | None:
     """The type of the top-level box ``data`` ends inside, or None when every box is whole (or
@@ -27,3 +30,14 @@ def truncation_message(data: bytes) -> str | None:
     """"truncated: the file ends inside its 'mdat' box", or None when it is not cut short."""
     box = cut_box(data)
     return None if box is None else f"truncated: the file ends inside its {box.strip()!r} box"
+
+
+def whole_file(fp: IO[bytes]) -> bytes:
+    """Every byte of the file a Pillow plugin was handed, its position left as it was."""
+    if isinstance(fp, io.BytesIO):
+        return fp.getvalue()
+    position = fp.tell()
+    fp.seek(0)
+    data = fp.read()
+    fp.seek(position)
+    return data

@@ -27,14 +27,11 @@ Decisions:
 
 from __future__ import annotations
 
-import io
-from typing import IO
-
 import pillow_heif
 from PIL import Image
 from pillow_heif import as_plugin
 
-from backend.core.formats.bmff import truncation_message
+from backend.core.formats.bmff import truncation_message, whole_file
 
 
 class _HeicFile(as_plugin.HeifImageFile):
@@ -43,21 +40,10 @@ class _HeicFile(as_plugin.HeifImageFile):
     def _open(self) -> None:
         # Checked before libheif sees the file: libheif 1.21 (pillow-heif 1.9) decodes some
         # files cut inside 'mdat' without an error, and words others as "Unexpected end of file".
-        cut = truncation_message(_contents(self.fp))
+        cut = truncation_message(whole_file(self.fp))
         if cut is not None:
             raise OSError(cut)
         super()._open()
-
-
-def _contents(fp: IO[bytes]) -> bytes:
-    """Every byte of the file Pillow opened, its position left as it was."""
-    if isinstance(fp, io.BytesIO):
-        return fp.getvalue()
-    position = fp.tell()
-    fp.seek(0)
-    data = fp.read()
-    fp.seek(position)
-    return data
 
 
 def register() -> None:

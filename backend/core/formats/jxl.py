@@ -34,12 +34,14 @@ Decisions (measured with ``python -m bench.jxl``; figures in ``bench/QUALITY.md`
 
 from __future__ import annotations
 
+from typing import IO
+
 from PIL import Image, ImageCms
 from pillow_jxl import Encoder, JpegXLImagePlugin
 
 from backend.core.colour import to_srgb
 from backend.core.formats import jpeg_source
-from backend.core.formats.bmff import truncation_message
+from backend.core.formats.bmff import truncation_message, whole_file
 from backend.core.formats.scale import Scale, native_quality
 from backend.core.picture import EncodeRequest, Picture
 from backend.errors import UnsupportedFormatError
@@ -75,8 +77,8 @@ class _JxlFile(JpegXLImagePlugin.JXLImageFile):
             raise OSError(_damage(self.fp)) from None
 
 
-def _damage(fp: object) -> str:
-    data = getattr(fp, "getvalue", lambda: b"")()
+def _damage(fp: IO[bytes]) -> str:
+    data = whole_file(fp)
     cut = truncation_message(data) if data.startswith(_CONTAINER) else None
     return cut or "libjxl cannot decode it (damaged, or cut short)"
 

@@ -46,7 +46,7 @@ Decisions (measured on the bench corpus; figures in ``bench/QUALITY.md``):
   same bytes in 11.9 s, at 8 15.01 MB in 16.6 s, at 10 13.60 MB in 34.4 s. With level 10 the
   PNG workload at 2 workers ran at 0.37x sharp's speed (24.1 % saved at quality 90); with
   Entropy at 6 quality 90 saves less than quality 100 (which pays for libdeflate 12).
-- The gate looks at the sample first (``_sample_score``): libimagequant's palette for the whole
+- The gate looks at the sample first (``_Judge.first_look``): libimagequant's palette for the whole
   image (chosen from a quarter of its pixels), remapped onto the scorer's tiles only. Remapping
   the whole image was ~2/3 of the gate's time on a large image (kay, 14.7 MP: 1.32 of 2.0 s),
   and the images it refuses are the large smooth ones, so a palette that misses the target on
@@ -277,8 +277,9 @@ class _Judge:
         """The scorer's sample of the single frame, RGBA; None when there is none."""
         if self.scorer is None or len(self.picture.frames) != 1:
             return None
-        frame = self.picture.frames[0]
-        return self.scorer.sample_image(frame if frame.mode == "RGBA" else frame.convert("RGBA"))
+        # Cut first, then converted: the mosaic is a ninth of the image or less.
+        tiles = self.scorer.sample_image(self.picture.frames[0])
+        return None if tiles is None else tiles.convert("RGBA")
 
     def score(self, data: bytes) -> float:
         return -math.inf if self.scorer is None else self.scorer.fast(data)

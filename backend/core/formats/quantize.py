@@ -39,12 +39,11 @@ def quantize(
 
 class Quantizer:
     """libimagequant's palette for one image, kept to remap that image and samples of it
-    (remapping is most of the cost on a large image); freed on ``close``."""
+    (remapping is most of the cost on a large image); valid inside ``palette_for``'s block."""
 
-    def __init__(self, image: Image.Image, attr: object, liq_image: object, result: object,
-                 free: ExitStack) -> None:
+    def __init__(self, image: Image.Image, attr: object, liq_image: object,
+                 result: object) -> None:
         self._image, self._attr, self._liq_image, self._result = image, attr, liq_image, result
-        self._free = free
 
     def remap(self, image: Image.Image, dithering: float) -> Image.Image | None:
         """``image`` (RGBA: the one the palette was chosen for, or a sample of it) mapped to
@@ -74,9 +73,6 @@ class Quantizer:
         # An opaque palette is written without a tRNS chunk, so the file says it has no alpha.
         quantized.putpalette(colours, "RGB" if opaque else "RGBA")
         return quantized
-
-    def close(self) -> None:
-        self._free.close()
 
 
 @contextmanager
@@ -113,7 +109,7 @@ def palette_for(image: Image.Image, *, max_colors: int, speed: int,
             yield None
             return
         free.callback(lib.liq_result_destroy, result_p[0])
-        yield Quantizer(image, attr, liq_image, result_p[0], free)
+        yield Quantizer(image, attr, liq_image, result_p[0])
 
 
 def _quantize_sample(image: Image.Image, attr: object, result_p: object, free: ExitStack) -> int:
